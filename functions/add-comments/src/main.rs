@@ -1,0 +1,25 @@
+//! The `add-comments` Lambda function: wiring only; the handler is in the library.
+
+use add_comments::{Config, SERVICE, handle};
+use feedback::{DynamoCommentStore, SqsCommentQueue};
+use lambda_http::{Error, Request, RequestExt, service_fn};
+use ops_kit::{LogConfig, init_logging, invocation_span};
+use tracing::{Instrument as _, Span};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_logging(&LogConfig::from_env(SERVICE))?;
+    let config = Config::from_env()?;
+    let aws = aws_config::load_from_env().await;
+    let queue = SqsCommentQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url);
+    let keys = DynamoCommentStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
+
+    lambda_http::run(service_fn(|request: Request| {
+        let span = request
+            .lambda_context_ref()
+            .map_or_else(Span::none, invocation_span);
+        let (queue, keys) = (&queue, &keys);
+        async move { Ok::<_, Error>(handle(request, queue, keys).await) }.instrument(span)
+    }))
+    .await
+}

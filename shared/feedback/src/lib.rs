@@ -1,0 +1,41 @@
+//! # feedback
+//!
+//! The online-feedback domain, with nothing of Lambda in it.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`Comment`] and its values | [`CommentId`] (UUIDv7), [`CommentText`], [`AuthorName`], [`Rating`], each with a `parse` constructor |
+//! | [`parse_new_comment`] | the `POST /comments` body to a [`NewComment`], every invalid field reported |
+//! | [`PageLimit`], [`PageCursor`] | pagination, with an opaque, checked cursor |
+//! | [`IdempotencyKey`], [`Fingerprint`] | idempotent posting |
+//! | ports | [`CommentQueue`], [`CommentStore`], [`IdempotencyStore`]: what the handlers need |
+//! | adapters | [`SqsCommentQueue`], [`DynamoCommentStore`]: the ports on AWS |
+//! | [`api`] | response bodies and the one error-to-problem mapping |
+//!
+//! ```
+//! use feedback::{parse_new_comment, Rating};
+//!
+//! let comment = parse_new_comment(br#"{"text": "Great talk", "rating": 5}"#)?;
+//! assert_eq!(comment.rating, Some(Rating::parse(5)?));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod api;
+mod comment;
+mod dynamo;
+mod idempotency;
+mod input;
+mod page;
+mod ports;
+mod sqs;
+
+pub use comment::{AuthorName, Comment, CommentId, CommentText, FieldProblem, NewComment, Rating};
+pub use dynamo::{DynamoCommentStore, FEED_INDEX};
+pub use idempotency::{Fingerprint, IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_SECS, IdempotencyKey};
+pub use input::{InputError, MAX_BODY_BYTES, parse_new_comment};
+pub use page::{PageCursor, PageLimit};
+pub use ports::{
+    BoxError, Claim, CommentQueue, CommentStore, IdempotencyStore, Inserted, Page, QueueError,
+    StoreError, StoredComment,
+};
+pub use sqs::{PoisonMessage, SqsCommentQueue, decode_message, encode_message};

@@ -1,0 +1,209 @@
+//! Correlation ids: one id that follows a request through every function, queue and log.
+//!
+//! The talk's log correlation used API Gateway's request id. We take a caller's
+//! `X-Correlation-Id` when it is well formed, so a client (or an upstream service) can
+//! tie its own logs to ours, and fall back to the request id otherwise. A malformed
+//! header is replaced, never echoed: it would otherwise flow into every log line.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The HTTP header that carries a correlation id in and out of the API.
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// The SQS message attribute that carries a correlation id across the queue.
+pub const CORRELATION_ATTRIBUTE: &str = "correlation_id";
+
+/// A correlation id: 1 to 128 characters of ASCII letters, digits and `- _ . :`.
+///
+/// The alphabet covers UUIDs, API Gateway request ids and X-Ray trace ids, and keeps
+/// the id safe to put in a header, a log line or a Logs Insights query unescaped.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CorrelationId(String);
+
+/// Why a string is not a correlation id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidCorrelationId {
+    /// The string is empty.
+    Empty,
+    /// The string is longer than [`CorrelationId::MAX_LEN`].
+    TooLong,
+    /// The string has a character outside the allowed alphabet.
+    BadCharacter,
+}
+
+impl CorrelationId {
+    /// The longest accepted id, in bytes (all characters are ASCII).
+    pub const MAX_LEN: usize = 128;
+
+    /// Parses a correlation id.
+    ///
+    /// # Errors
+    /// [`InvalidCorrelationId`] says which rule the input broke.
+    pub fn parse(raw: &str) -> Result<Self, InvalidCorrelationId> {
+        if raw.is_empty() {
+            return Err(InvalidCorrelationId::Empty);
+        }
+        if raw.len() > Self::MAX_LEN {
+            return Err(InvalidCorrelationId::TooLong);
+        }
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        {
+            return Err(InvalidCorrelationId::BadCharacter);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// A fresh random id, for work that starts without one (a test, a scheduled job).
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Picks the id for an incoming HTTP request: a well-formed `X-Correlation-Id`
+    /// header, else `fallback` (API Gateway's request id) when it is well formed, else a
+    /// fresh one. Never fails: a request always gets an id.
+    pub fn from_headers(headers: &http::HeaderMap, fallback: Option<&str>) -> Self {
+        headers
+            .get(CORRELATION_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| Self::parse(value).ok())
+            .or_else(|| fallback.and_then(|id| Self::parse(id).ok()))
+            .unwrap_or_else(Self::generate)
+    }
+
+    /// The id for an API Gateway request: its `X-Correlation-Id` header when well
+    /// formed, else API Gateway's request id (as in the talk), else a fresh one.
+    pub fn from_request(request: &lambda_http::Request) -> Self {
+        use lambda_http::RequestExt as _;
+        use lambda_http::request::RequestContext;
+        let request_id = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV1(context)) => context.request_id.as_deref(),
+            _ => None,
+        };
+        Self::from_headers(request.headers(), request_id)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CorrelationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for CorrelationId {
+    type Error = InvalidCorrelationId;
+
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<CorrelationId> for String {
+    fn from(id: CorrelationId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for InvalidCorrelationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Empty => "a correlation id must not be empty",
+            Self::TooLong => "a correlation id must be at most 128 characters",
+            Self::BadCharacter => {
+                "a correlation id may contain only ASCII letters, digits and - _ . :"
+            }
+        })
+    }
+}
+
+impl std::error::Error for InvalidCorrelationId {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_uuid_an_api_gateway_request_id_and_an_xray_trace_id_are_valid() {
+        for id in [
+            "c0ffee00-1234-4abc-8def-0123456789ab",
+            "4e2bd1c2-7a0b-4c5e-9f3a-1b2c3d4e5f60",
+            "1-5759e988-bd862e3fe1be46a994272793",
+        ] {
+            assert_eq!(
+                CorrelationId::parse(id).map(String::from),
+                Ok(id.to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_ids_are_rejected_with_the_rule_they_broke() {
+        assert_eq!(CorrelationId::parse(""), Err(InvalidCorrelationId::Empty));
+        assert_eq!(
+            CorrelationId::parse(&"a".repeat(129)),
+            Err(InvalidCorrelationId::TooLong)
+        );
+        for bad in ["a b", "a\nb", "a\"b", "<script>", "é", "a;b", "a\u{202e}b"] {
+            assert_eq!(
+                CorrelationId::parse(bad),
+                Err(InvalidCorrelationId::BadCharacter),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_malformed_header_falls_back_to_the_request_id() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(CORRELATION_HEADER, http::HeaderValue::from_static("bad id"));
+        let id = CorrelationId::from_headers(&headers, Some("req-1"));
+        assert_eq!(id.as_str(), "req-1");
+    }
+
+    #[test]
+    fn a_well_formed_header_wins_over_the_request_id() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            CORRELATION_HEADER,
+            http::HeaderValue::from_static("caller-7"),
+        );
+        assert_eq!(
+            CorrelationId::from_headers(&headers, Some("req-1")).as_str(),
+            "caller-7"
+        );
+    }
+
+    #[test]
+    fn with_nothing_usable_a_fresh_id_is_generated() {
+        let id = CorrelationId::from_headers(&http::HeaderMap::new(), Some("not valid!"));
+        assert_eq!(id.as_str().len(), 36);
+    }
+
+    proptest! {
+        #[test]
+        fn parse_accepts_exactly_the_documented_alphabet(raw in "\\PC{0,140}") {
+            let allowed = !raw.is_empty()
+                && raw.len() <= CorrelationId::MAX_LEN
+                && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+            prop_assert_eq!(CorrelationId::parse(&raw).is_ok(), allowed);
+        }
+
+        #[test]
+        fn a_valid_id_round_trips_through_json(raw in "[A-Za-z0-9._:-]{1,128}") {
+            let id = CorrelationId::parse(&raw).unwrap();
+            let json = serde_json::to_string(&id).unwrap();
+            let back: CorrelationId = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, id);
+        }
+    }
+}

@@ -1,1 +1,12 @@
-//! i
+//! Integration tests: the four handlers through the real AWS SDK against moto.
+//!
+//! One binary, so one moto server serves every test; each test has its own table and
+//! queues (see `feedback_tests::TestApp`).
+
+mod events;
+mod hostile_input;
+mod idempotency;
+mod pagination;
+mod pipeline;
+mod queue_consumer;
+mod status;

@@ -52,10 +52,12 @@ pub fn parse_new_comment(body: &[u8]) -> Result<NewComment, InputError> {
     // Serde would also read a struct from an array, by position: `["Ada", "hi", 5]`.
     // Only an object is a comment.
     if body.trim_ascii_start().first() != Some(&b'{') {
-        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Ok(_) => InputError::Shape(OBJECT_EXPECTED.into()),
-            Err(e) => describe_json_error(&e),
-        });
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => InputError::Shape(OBJECT_EXPECTED.into()),
+                Err(e) => describe_json_error(&e),
+            },
+        );
     }
     let raw: RawComment = serde_json::from_slice(body).map_err(|e| describe_json_error(&e))?;
     let mut problems = Vec::new();

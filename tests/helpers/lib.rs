@@ -9,10 +9,19 @@
 //! - [`TestApp`]'s methods drive the handlers the way API Gateway and the SQS event
 //!   source mapping would.
 //!
+//! - [`FunctionProcess`] runs a function's real binary against a [`RuntimeApi`], as
+//!   Lambda runs it.
+//!
 //! If moto cannot be started the test fails with what to do; it is never skipped.
 
 // A harness that cannot set up must stop the test loudly, with the reason.
 #![allow(clippy::expect_used, clippy::missing_panics_doc)]
+
+mod function_process;
+mod runtime_api;
+
+pub use function_process::{FUNCTIONS, FunctionProcess, function_binaries, invoked_arn};
+pub use runtime_api::{Answer, RuntimeApi};
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -237,6 +246,15 @@ impl TestApp {
             None => api_request("GET", "/status", "/status", None, &[], &[], &[]),
         };
         status::handle(request, &self.status_dependencies(), &self.store).await
+    }
+
+    /// The environment the template gives `function`, for this test's resources.
+    pub fn function_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("TABLE_NAME", self.table.clone()),
+            ("QUEUE_URL", self.queue_url.clone()),
+            ("DLQ_URL", self.dlq_url.clone()),
+        ]
     }
 
     /// What `status` is given at init.

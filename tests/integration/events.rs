@@ -11,12 +11,12 @@ use lambda_http::RequestExt as _;
 
 /// Each event and what its function must answer: an HTTP status, or for SQS batches
 /// the message ids reported as failed.
-enum Expect {
+pub(crate) enum Expect {
     Http(StatusCode),
     BatchFailures(&'static [&'static str]),
 }
 
-const EVENTS: &[(&str, Expect)] = &[
+pub(crate) const EVENTS: &[(&str, Expect)] = &[
     (
         "add-comments/post-comment.json",
         Expect::Http(StatusCode::ACCEPTED),
@@ -85,7 +85,7 @@ fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
-fn read(name: &str) -> String {
+pub(crate) fn read(name: &str) -> String {
     std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 

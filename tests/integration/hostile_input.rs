@@ -25,7 +25,10 @@ fn case(name: &'static str, body: impl Into<Vec<u8>>, expected: StatusCode) -> C
     }
 }
 
-#[allow(clippy::too_many_lines, reason = "one table of cases reads best in one place")]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one table of cases reads best in one place"
+)]
 fn post_cases() -> Vec<Case> {
     use StatusCode as S;
     let bad = S::BAD_REQUEST;

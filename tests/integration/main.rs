@@ -9,4 +9,5 @@ mod idempotency;
 mod pagination;
 mod pipeline;
 mod queue_consumer;
+mod runtime_api;
 mod status;

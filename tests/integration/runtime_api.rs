@@ -1,0 +1,114 @@
+//! The function binaries are standard Lambda custom-runtime binaries: each runs under a
+//! Runtime API with the sample events and answers as its handler does in-process.
+
+use feedback_tests::{Answer, FUNCTIONS, FunctionProcess, TestApp, moto};
+use serde_json::Value;
+
+use crate::events::{EVENTS, Expect, read};
+
+async fn start(function: &str, app: &TestApp) -> FunctionProcess {
+    let env = app.function_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    FunctionProcess::start(function, &moto().endpoint, &env).await
+}
+
+#[tokio::test]
+async fn every_function_binary_answers_its_sample_events_through_the_runtime_api() {
+    let app = TestApp::spawn().await;
+    let mut processes = std::collections::HashMap::new();
+    for function in FUNCTIONS {
+        processes.insert(function, start(function, &app).await);
+    }
+    // In the table's order, as the in-process test runs them: which comment is stored
+    // when the status events run depends on it.
+    for (name, expect) in EVENTS {
+        let function = name.split('/').next().unwrap();
+        let process = &processes[function];
+        let event: Value = serde_json::from_str(&read(name)).unwrap();
+        let (_, answer) = process.invoke(event).await;
+        let Answer::Response(response) = answer else {
+            panic!("{name}: the function reported an error: {answer:?}");
+        };
+        match expect {
+            Expect::Http(status) => {
+                assert_eq!(
+                    response["statusCode"],
+                    status.as_u16(),
+                    "{name}: {response}"
+                );
+            }
+            Expect::BatchFailures(failed) => {
+                let reported: Vec<&str> = response["batchItemFailures"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["itemIdentifier"].as_str().unwrap())
+                    .collect();
+                assert_eq!(reported, *failed, "{name}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn log_lines_of_a_real_invocation_carry_the_talks_fields_and_no_user_content() {
+    let app = TestApp::spawn().await;
+    let process = start("add-comments", &app).await;
+    let event: Value = serde_json::from_str(&read("add-comments/post-comment.json")).unwrap();
+
+    let (first_id, _) = process.invoke(event.clone()).await;
+    let (second_id, _) = process.invoke(event).await;
+
+    let accepted = |request_id: String| {
+        move |line: &Value| {
+            line["message"] == "comment accepted"
+                && line["lambda_request_id"] == request_id.as_str()
+        }
+    };
+    let first = process.wait_for_log(accepted(first_id.clone())).await;
+    let second = process.wait_for_log(accepted(second_id)).await;
+
+    let timestamp = first["timestamp"].as_str().unwrap();
+    assert!(
+        time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339)
+            .is_ok()
+    );
+    assert_eq!(first["level"], "INFO");
+    assert_eq!(first["service"], "add-comments");
+    assert_eq!(
+        first["lambda_function_arn"],
+        feedback_tests::invoked_arn("add-comments")
+    );
+    assert_eq!(
+        first["correlation_id"], "demo-7f3a2c",
+        "from the event's X-Correlation-Id"
+    );
+    assert_eq!(first["lambda_request_id"], first_id.as_str());
+    assert_eq!(first["key_activity"], "enqueue");
+    assert_eq!(first["function_version"], "1");
+    assert!(
+        first["xray_trace_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("Root=1-")
+    );
+    assert!(first["comment_id"].is_string());
+    assert_eq!(first["cold_start"], true);
+    assert_eq!(second["cold_start"], false);
+
+    // The posted text and author never reach the logs at INFO or above.
+    for line in process.stdout() {
+        assert!(
+            !line.contains("Great talk") && !line.contains("Ada"),
+            "user content logged: {line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_function_without_its_configuration_stops_and_names_the_missing_variable() {
+    let process = FunctionProcess::start("push-to-db", &moto().endpoint, &[]).await;
+    let (status, stderr) = process.exit().await;
+    assert!(!status.success());
+    assert!(stderr.contains("TABLE_NAME"), "{stderr}");
+}

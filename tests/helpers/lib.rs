@@ -254,6 +254,7 @@ impl TestApp {
             ("TABLE_NAME", self.table.clone()),
             ("QUEUE_URL", self.queue_url.clone()),
             ("DLQ_URL", self.dlq_url.clone()),
+            ("METRICS_NAMESPACE", "OnlineFeedback".to_owned()),
         ]
     }
 

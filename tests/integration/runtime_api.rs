@@ -107,8 +107,14 @@ async fn log_lines_of_a_real_invocation_carry_the_talks_fields_and_no_user_conte
 
 #[tokio::test]
 async fn a_function_without_its_configuration_stops_and_names_the_missing_variable() {
-    let process = FunctionProcess::start("push-to-db", &moto().endpoint, &[]).await;
-    let (status, stderr) = process.exit().await;
-    assert!(!status.success());
-    assert!(stderr.contains("TABLE_NAME"), "{stderr}");
+    let cases: [(&[(&str, &str)], &str); 2] = [
+        (&[], "METRICS_NAMESPACE"),
+        (&[("METRICS_NAMESPACE", "OnlineFeedback")], "TABLE_NAME"),
+    ];
+    for (env, missing) in cases {
+        let process = FunctionProcess::start("push-to-db", &moto().endpoint, env).await;
+        let (status, stderr) = process.exit().await;
+        assert!(!status.success());
+        assert!(stderr.contains(missing), "{missing}: {stderr}");
+    }
 }

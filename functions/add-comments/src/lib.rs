@@ -11,8 +11,8 @@
 
 use feedback::api::{AcceptedBody, ApiError, json_response};
 use feedback::{
-    Claim, CommentQueue, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey, IdempotencyStore,
-    MAX_BODY_BYTES, parse_new_comment,
+    Claim, Comment, CommentQueue, Fingerprint, IDEMPOTENCY_HEADER, IdempotencyKey,
+    IdempotencyStore, MAX_BODY_BYTES, parse_new_comment,
 };
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use lambda_http::{Request, RequestExt, request::RequestContext};
@@ -51,7 +51,7 @@ where
     K: IdempotencyStore,
 {
     let correlation_id = CorrelationId::from_request(&request);
-    tracing::Span::current().record("correlation_id", correlation_id.as_str());
+    ops_kit::correlate(&correlation_id);
     match accept(&request, &correlation_id, queue, keys).await {
         Ok(response) => response,
         Err(error) => error.into_response(&correlation_id),
@@ -81,21 +81,20 @@ where
     let candidate = new_comment.accept(correlation_id.clone());
 
     let Some(key) = key else {
-        queue.enqueue(&candidate).await?;
-        tracing::info!(comment_id = %candidate.id, key_activity = "enqueue", "comment accepted");
+        enqueue(queue, &candidate).await?;
         return Ok(accepted(request, &candidate, false));
     };
 
     match keys.claim(&key, &fingerprint, &candidate).await? {
         Claim::New => {
-            queue.enqueue(&candidate).await?;
+            enqueue(queue, &candidate).await?;
             mark_enqueued(keys, &key).await;
-            tracing::info!(comment_id = %candidate.id, key_activity = "enqueue", "comment accepted");
             Ok(accepted(request, &candidate, false))
         }
         Claim::Retry { comment, enqueued } => {
             // The first attempt may have stopped before the queue had the comment:
             // send it again. `push-to-db` stores it once either way.
+            ops_kit::xray::annotate("comment_id", comment.id.to_string());
             if !enqueued {
                 queue.enqueue(&comment).await?;
                 mark_enqueued(keys, &key).await;
@@ -110,6 +109,15 @@ where
         }
         Claim::Conflict => Err(ApiError::IdempotencyKeyReused),
     }
+}
+
+/// Queues a new comment: the key activity, with its own subsegment and metric.
+async fn enqueue<Q: CommentQueue>(queue: &Q, comment: &Comment) -> Result<(), ApiError> {
+    ops_kit::xray::annotate("comment_id", comment.id.to_string());
+    ops_kit::xray::in_subsegment("enqueue", queue.enqueue(comment)).await?;
+    metrics::counter!(feedback::metric::COMMENTS_ACCEPTED).increment(1);
+    tracing::info!(comment_id = %comment.id, key_activity = "enqueue", "comment accepted");
+    Ok(())
 }
 
 /// The comment is on the queue; failing to note that only costs a resend on retry.
@@ -160,11 +168,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiErr
         .map_err(invalid)
 }
 
-fn accepted(
-    request: &Request,
-    comment: &feedback::Comment,
-    replayed: bool,
-) -> http::Response<String> {
+fn accepted(request: &Request, comment: &Comment, replayed: bool) -> http::Response<String> {
     let mut response = json_response(
         StatusCode::ACCEPTED,
         &AcceptedBody::of(comment),

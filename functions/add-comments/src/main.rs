@@ -2,24 +2,31 @@
 
 use add_comments::{Config, SERVICE, handle};
 use feedback::{DynamoCommentStore, SqsCommentQueue};
-use lambda_http::{Error, Request, RequestExt, service_fn};
-use ops_kit::{LogConfig, init_logging, invocation_span};
-use tracing::{Instrument as _, Span};
+use lambda_http::{Adapter, Error, Request, service_fn};
+use lambda_runtime::tower::Layer as _;
+use ops_kit::xray::AwsCallInterceptor;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_logging(&LogConfig::from_env(SERVICE))?;
+    let ops = ops_kit::init(SERVICE)?;
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let queue = SqsCommentQueue::new(aws_sdk_sqs::Client::new(&aws), config.queue_url);
-    let keys = DynamoCommentStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
+    let sqs = aws_sdk_sqs::config::Builder::from(&aws)
+        .interceptor(AwsCallInterceptor)
+        .build();
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&aws)
+        .interceptor(AwsCallInterceptor)
+        .build();
+    let queue = SqsCommentQueue::new(aws_sdk_sqs::Client::from_conf(sqs), config.queue_url);
+    let keys = DynamoCommentStore::new(
+        aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        config.table_name,
+    );
 
-    lambda_http::run(service_fn(|request: Request| {
-        let span = request
-            .lambda_context_ref()
-            .map_or_else(Span::none, invocation_span);
-        let (queue, keys) = (&queue, &keys);
-        async move { Ok::<_, Error>(handle(request, queue, keys).await) }.instrument(span)
-    }))
-    .await
+    // The adapters hold SDK clients, which are cheap handles onto shared state.
+    let handler = service_fn(move |request: Request| {
+        let (queue, keys) = (queue.clone(), keys.clone());
+        async move { Ok::<_, Error>(handle(request, &queue, &keys).await) }
+    });
+    lambda_runtime::run(ops.layer().layer(Adapter::from(handler))).await
 }

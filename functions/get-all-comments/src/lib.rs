@@ -36,7 +36,7 @@ impl Config {
 /// Handles `GET /comments`.
 pub async fn handle<S: CommentStore>(request: Request, store: &S) -> http::Response<String> {
     let correlation_id = CorrelationId::from_request(&request);
-    tracing::Span::current().record("correlation_id", correlation_id.as_str());
+    ops_kit::correlate(&correlation_id);
     match list(&request, &correlation_id, store).await {
         Ok(response) => response,
         Err(error) => error.into_response(&correlation_id),

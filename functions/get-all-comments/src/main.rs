@@ -2,23 +2,26 @@
 
 use feedback::DynamoCommentStore;
 use get_all_comments::{Config, SERVICE, handle};
-use lambda_http::{Error, Request, RequestExt, service_fn};
-use ops_kit::{LogConfig, init_logging, invocation_span};
-use tracing::{Instrument as _, Span};
+use lambda_http::{Adapter, Error, Request, service_fn};
+use lambda_runtime::tower::Layer as _;
+use ops_kit::xray::AwsCallInterceptor;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_logging(&LogConfig::from_env(SERVICE))?;
+    let ops = ops_kit::init(SERVICE)?;
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let store = DynamoCommentStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name);
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&aws)
+        .interceptor(AwsCallInterceptor)
+        .build();
+    let store = DynamoCommentStore::new(
+        aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        config.table_name,
+    );
 
-    lambda_http::run(service_fn(|request: Request| {
-        let span = request
-            .lambda_context_ref()
-            .map_or_else(Span::none, invocation_span);
-        let store = &store;
-        async move { Ok::<_, Error>(handle(request, store).await) }.instrument(span)
-    }))
-    .await
+    let handler = service_fn(move |request: Request| {
+        let store = store.clone();
+        async move { Ok::<_, Error>(handle(request, &store).await) }
+    });
+    lambda_runtime::run(ops.layer().layer(Adapter::from(handler))).await
 }

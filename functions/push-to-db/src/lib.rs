@@ -15,10 +15,12 @@
 //!   for a person instead of blocking the queue or vanishing.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use feedback::metric::{BATCH_ITEM_FAILURES, COMMENTS_STORED, DUPLICATES_SKIPPED};
 use feedback::{CommentStore, Inserted, decode_message};
 use futures::StreamExt as _;
 use lambda_runtime::LambdaEvent;
-use ops_kit::{CORRELATION_ATTRIBUTE, ConfigError, required_env};
+use ops_kit::xray::{TraceHeader, TraceScope, in_scope, in_subsegment};
+use ops_kit::{CORRELATION_ATTRIBUTE, ConfigError, CorrelationId, correlate, required_env};
 use tracing::Instrument as _;
 
 /// The service name on every log line.
@@ -63,7 +65,14 @@ pub async fn handle<S: CommentStore>(event: LambdaEvent<SqsEvent>, store: &S) ->
     let records = event.payload.records;
     let outcomes: Vec<(Option<String>, Outcome)> = futures::stream::iter(records)
         .map(|record| async move {
-            let outcome = store_record(&record, store)
+            // Each record continues the trace of the request that queued it (or, when
+            // the message carries none, the invocation's).
+            let trace = record
+                .attributes
+                .get("AWSTraceHeader")
+                .and_then(|h| TraceHeader::parse(h))
+                .or_else(ops_kit::xray::current_header);
+            let outcome = in_scope(TraceScope::new(trace), store_record(&record, store))
                 .instrument(record_span(&record))
                 .await;
             (record.message_id, outcome)
@@ -73,6 +82,10 @@ pub async fn handle<S: CommentStore>(event: LambdaEvent<SqsEvent>, store: &S) ->
         .await;
 
     let count = |wanted| outcomes.iter().filter(|(_, o)| *o == wanted).count();
+    let failed = count(Outcome::Failed);
+    if failed > 0 {
+        metrics::counter!(BATCH_ITEM_FAILURES).increment(failed as u64);
+    }
     let mut response = SqsBatchResponse::default();
     for (message_id, outcome) in &outcomes {
         if *outcome == Outcome::Failed {
@@ -87,7 +100,7 @@ pub async fn handle<S: CommentStore>(event: LambdaEvent<SqsEvent>, store: &S) ->
         records = outcomes.len(),
         stored = count(Outcome::Stored),
         duplicates = count(Outcome::Duplicate),
-        failed = count(Outcome::Failed),
+        failed,
         key_activity = "batch",
         "batch processed"
     );
@@ -97,14 +110,10 @@ pub async fn handle<S: CommentStore>(event: LambdaEvent<SqsEvent>, store: &S) ->
 /// One record's span: its own correlation id (a batch mixes requests), message id and
 /// receive count, so every line about it can be found from the request that sent it.
 fn record_span(record: &SqsMessage) -> tracing::Span {
-    let correlation_id = record
-        .message_attributes
-        .get(CORRELATION_ATTRIBUTE)
-        .and_then(|a| a.string_value.as_deref())
-        .and_then(|id| ops_kit::CorrelationId::parse(id).ok());
     tracing::info_span!(
         "record",
-        correlation_id = correlation_id.as_ref().map(ops_kit::CorrelationId::as_str),
+        correlation_id = tracing::field::Empty,
+        comment_id = tracing::field::Empty,
         message_id = record.message_id.as_deref(),
         receive_count = record
             .attributes
@@ -114,6 +123,15 @@ fn record_span(record: &SqsMessage) -> tracing::Span {
 }
 
 async fn store_record<S: CommentStore>(record: &SqsMessage, store: &S) -> Outcome {
+    // The attribute first: it is there even when the body is poison.
+    let attribute = record
+        .message_attributes
+        .get(CORRELATION_ATTRIBUTE)
+        .and_then(|a| a.string_value.as_deref())
+        .and_then(|id| CorrelationId::parse(id).ok());
+    if let Some(id) = &attribute {
+        correlate(id);
+    }
     let comment = match decode_message(record.body.as_deref()) {
         Ok(comment) => comment,
         Err(error) => {
@@ -125,12 +143,19 @@ async fn store_record<S: CommentStore>(record: &SqsMessage, store: &S) -> Outcom
             return Outcome::Failed;
         }
     };
-    match store.insert(&comment).await {
+    if attribute.is_none() {
+        correlate(&comment.correlation_id);
+    }
+    tracing::Span::current().record("comment_id", comment.id.to_string());
+    ops_kit::xray::annotate("comment_id", comment.id.to_string());
+    match in_subsegment("store", store.insert(&comment)).await {
         Ok(Inserted::Stored) => {
+            metrics::counter!(COMMENTS_STORED).increment(1);
             tracing::info!(comment_id = %comment.id, key_activity = "store", "comment stored");
             Outcome::Stored
         }
         Ok(Inserted::Duplicate) => {
+            metrics::counter!(DUPLICATES_SKIPPED).increment(1);
             tracing::info!(
                 comment_id = %comment.id,
                 key_activity = "store",

@@ -78,7 +78,7 @@ pub async fn handle<S: CommentStore>(
     store: &S,
 ) -> http::Response<String> {
     let correlation_id = CorrelationId::from_request(&request);
-    tracing::Span::current().record("correlation_id", correlation_id.as_str());
+    ops_kit::correlate(&correlation_id);
     let id = request
         .path_parameters_ref()
         .and_then(|p| p.first("id"))

@@ -1,30 +1,38 @@
 //! The `status` Lambda function: wiring only; the handler is in the library.
 
+use std::sync::Arc;
+
 use feedback::DynamoCommentStore;
-use lambda_http::{Error, Request, RequestExt, service_fn};
-use ops_kit::{LogConfig, init_logging, invocation_span};
+use lambda_http::{Adapter, Error, Request, service_fn};
+use lambda_runtime::tower::Layer as _;
+use ops_kit::xray::AwsCallInterceptor;
 use status::{Config, Dependencies, SERVICE, handle};
-use tracing::{Instrument as _, Span};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_logging(&LogConfig::from_env(SERVICE))?;
+    let ops = ops_kit::init(SERVICE)?;
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&aws)
+            .interceptor(AwsCallInterceptor)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&aws)
+            .interceptor(AwsCallInterceptor)
+            .build(),
+    );
     let store = DynamoCommentStore::new(dynamodb.clone(), config.table_name.clone());
-    let dependencies = Dependencies {
+    let dependencies = Arc::new(Dependencies {
         dynamodb,
-        sqs: aws_sdk_sqs::Client::new(&aws),
+        sqs,
         config,
-    };
+    });
 
-    lambda_http::run(service_fn(|request: Request| {
-        let span = request
-            .lambda_context_ref()
-            .map_or_else(Span::none, invocation_span);
-        let (dependencies, store) = (&dependencies, &store);
-        async move { Ok::<_, Error>(handle(request, dependencies, store).await) }.instrument(span)
-    }))
-    .await
+    let handler = service_fn(move |request: Request| {
+        let (dependencies, store) = (Arc::clone(&dependencies), store.clone());
+        async move { Ok::<_, Error>(handle(request, &dependencies, &store).await) }
+    });
+    lambda_runtime::run(ops.layer().layer(Adapter::from(handler))).await
 }

@@ -141,6 +141,9 @@ impl ApiError {
                 "request failed"
             );
         } else {
+            if status != StatusCode::NOT_FOUND {
+                metrics::counter!(crate::metric::VALIDATION_REJECTED).increment(1);
+            }
             tracing::info!(
                 error = self as &dyn std::error::Error,
                 status = status.as_u16(),

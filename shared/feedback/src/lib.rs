@@ -11,6 +11,7 @@
 //! | ports | [`CommentQueue`], [`CommentStore`], [`IdempotencyStore`]: what the handlers need |
 //! | adapters | [`SqsCommentQueue`], [`DynamoCommentStore`]: the ports on AWS |
 //! | [`api`] | response bodies and the one error-to-problem mapping |
+//! | [`metric`] | the business metrics' names |
 //!
 //! ```
 //! use feedback::{parse_new_comment, Rating};
@@ -25,6 +26,7 @@ mod comment;
 mod dynamo;
 mod idempotency;
 mod input;
+pub mod metric;
 mod page;
 mod ports;
 mod sqs;

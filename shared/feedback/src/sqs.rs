@@ -5,7 +5,9 @@
 //! log lines before (and even if) the body parses.
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{
+    MessageAttributeValue, MessageSystemAttributeNameForSends, MessageSystemAttributeValue,
+};
 use ops_kit::CORRELATION_ATTRIBUTE;
 
 use crate::comment::Comment;
@@ -37,14 +39,26 @@ impl CommentQueue for SqsCommentQueue {
             .string_value(comment.correlation_id.as_str())
             .build()
             .map_err(|e| QueueError(Box::new(e)))?;
-        self.client
+        let mut send = self
+            .client
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body)
-            .message_attributes(CORRELATION_ATTRIBUTE, correlation)
-            .send()
-            .await
-            .map_err(|e| QueueError(Box::new(e)))?;
+            .message_attributes(CORRELATION_ATTRIBUTE, correlation);
+        // The trace continues on the other side of the queue: the consumer's work on
+        // this message becomes a child of the current subsegment.
+        if let Some(header) = ops_kit::xray::current_header().filter(|h| h.parent.is_some()) {
+            let trace = MessageSystemAttributeValue::builder()
+                .data_type("String")
+                .string_value(header.to_string())
+                .build()
+                .map_err(|e| QueueError(Box::new(e)))?;
+            send = send.message_system_attributes(
+                MessageSystemAttributeNameForSends::AwsTraceHeader,
+                trace,
+            );
+        }
+        send.send().await.map_err(|e| QueueError(Box::new(e)))?;
         Ok(())
     }
 }

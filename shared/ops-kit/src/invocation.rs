@@ -8,7 +8,7 @@ use tracing::Span;
 static COLD: AtomicBool = AtomicBool::new(true);
 
 /// Whether this is the first invocation in this process. Returns `true` exactly once.
-pub fn take_cold_start() -> bool {
+pub(crate) fn take_cold_start() -> bool {
     COLD.swap(false, Ordering::Relaxed)
 }
 
@@ -17,16 +17,16 @@ pub fn take_cold_start() -> bool {
 /// `cold_start`, with `correlation_id` and `key_activity` left for the handler to
 /// record once it knows them.
 ///
-/// Enter it around the handler (`handler(..).instrument(span)`) and every event inside
+/// [`crate::OpsLayer`] enters it around every invocation, so every event inside
 /// carries these fields.
-pub fn invocation_span(context: &lambda_runtime::Context) -> Span {
+pub(crate) fn span(context: &lambda_runtime::Context, cold_start: bool) -> Span {
     tracing::info_span!(
         "invocation",
         lambda_request_id = %context.request_id,
         lambda_function_arn = %context.invoked_function_arn,
         function_version = %context.env_config.version,
         xray_trace_id = context.xray_trace_id.as_deref(),
-        cold_start = take_cold_start(),
+        cold_start,
         correlation_id = tracing::field::Empty,
         key_activity = tracing::field::Empty,
     )

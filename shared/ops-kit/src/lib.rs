@@ -8,7 +8,11 @@
 //! |---|---|
 //! | [`CorrelationId`] | one id per request, from `X-Correlation-Id` or API Gateway's request id |
 //! | [`init_logging`], [`JsonLogLayer`] | one JSON object per line with the talk's fields |
-//! | [`invocation_span`] | the Lambda context (request id, ARN, version, trace id, cold start) on every line |
+//! | [`init`], [`OpsLayer`] | one call at start-up, one tower layer around the handler: the invocation span, cold starts, metrics flush, panics as errors, fault injection |
+//! | [`correlate`] | one call puts the correlation id on the logs, the trace and the metrics |
+//! | [`metrics`] | CloudWatch Embedded Metric Format through the `metrics` facade |
+//! | [`xray`] | X-Ray subsegments for AWS calls and key activities, over UDP to the daemon |
+//! | [`FaultInjection`] | error rate and latency from the environment, for rehearsals |
 //! | [`required_env`] | typed configuration that names the missing variable |
 //! | [`Problem`] | RFC 9457 error responses that carry the correlation id and no internals |
 //!
@@ -23,14 +27,19 @@
 
 mod config;
 mod correlation;
+mod faults;
 mod invocation;
+mod lambda;
 mod logging;
+pub mod metrics;
 mod problem;
+pub mod xray;
 
 pub use config::{ConfigError, required_env};
 pub use correlation::{
     CORRELATION_ATTRIBUTE, CORRELATION_HEADER, CorrelationId, InvalidCorrelationId,
 };
-pub use invocation::{invocation_span, take_cold_start};
+pub use faults::{ERROR_RATE_VAR, FaultInjection, InjectedFault, LATENCY_VAR};
+pub use lambda::{InitError, Ops, OpsLayer, OpsService, correlate, init};
 pub use logging::{JsonLogLayer, LogConfig, init_logging};
 pub use problem::{FieldError, PROBLEM_JSON, Problem};

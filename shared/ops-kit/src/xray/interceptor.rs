@@ -1,0 +1,201 @@
+//! One subsegment and one latency data point per AWS SDK call.
+//!
+//! Add [`AwsCallInterceptor`] to an SDK client's config and every call it makes, in a
+//! sampled trace, becomes a subsegment (`namespace: aws`, the operation, the table or
+//! queue, the request id, the HTTP status, error/throttle/fault, retries), and its
+//! latency a `DependencyLatency` data point dimensioned by the table or queue name.
+//! The call's `X-Amzn-Trace-Id` names the subsegment as parent, so whatever the call
+//! causes downstream nests under it.
+
+use std::time::{Instant, SystemTime};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use serde_json::{Value, json};
+
+use super::context::{current_annotations, current_scope};
+use super::header::{TraceHeader, epoch_seconds, new_segment_id};
+use super::segment::{Subsegment, emit};
+use crate::metrics::DEPENDENCY_LATENCY;
+
+/// The SDK interceptor. Stateless: add the same one to every client.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AwsCallInterceptor;
+
+/// What one call has gathered so far, kept in the call's config bag.
+#[derive(Debug, Clone)]
+struct CallRecord {
+    started: Instant,
+    started_at: SystemTime,
+    /// `Some` when the call is traced: its subsegment id and the trace it is in.
+    traced: Option<(String, TraceHeader)>,
+    attempts: u32,
+    resource: Option<(&'static str, String)>,
+}
+
+impl Storable for CallRecord {
+    type Storer = StoreReplace<Self>;
+}
+
+impl Intercept for AwsCallInterceptor {
+    fn name(&self) -> &'static str {
+        "ops-kit AwsCallInterceptor"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let traced = current_scope()
+            .filter(super::TraceScope::is_recording)
+            .and_then(|scope| scope.header().cloned())
+            .map(|header| (new_segment_id(), header));
+        cfg.interceptor_state().store_put(CallRecord {
+            started: Instant::now(),
+            started_at: SystemTime::now(),
+            traced,
+            attempts: 0,
+            resource: None,
+        });
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(record) = cfg.get_mut::<CallRecord>() {
+            record.attempts += 1;
+            if record.resource.is_none() {
+                record.resource = context.request().body().bytes().and_then(resource_of);
+            }
+        }
+        Ok(())
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(CallRecord {
+            traced: Some((id, header)),
+            ..
+        }) = cfg.load::<CallRecord>()
+        {
+            let outgoing = header.with_parent(id).to_string();
+            context
+                .request_mut()
+                .headers_mut()
+                .insert("x-amzn-trace-id", outgoing);
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(record) = cfg.load::<CallRecord>().cloned() else {
+            return Ok(());
+        };
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map_or(("AWS", "Unknown"), |m| (m.service(), m.name()));
+        let dependency = record.resource.as_ref().map_or_else(
+            || service.to_owned(),
+            |(_, value)| value.rsplit('/').next().unwrap_or(value).to_owned(),
+        );
+        let elapsed = record.started.elapsed().as_secs_f64() * 1000.0;
+        metrics::histogram!(DEPENDENCY_LATENCY, "dependency" => dependency).record(elapsed);
+
+        let Some((id, header)) = record.traced else {
+            return Ok(());
+        };
+        let response = context.response();
+        let status = response.map(|r| r.status().as_u16());
+        let request_id = response.and_then(|r| {
+            r.headers()
+                .get("x-amzn-requestid")
+                .or_else(|| r.headers().get("x-amz-request-id"))
+        });
+        let throttled = status == Some(429)
+            || response.is_some_and(|r| {
+                r.headers()
+                    .get("x-amzn-errortype")
+                    .is_some_and(|t| t.contains("Throttl"))
+            });
+        let mut aws = json!({
+            "operation": operation,
+            "retries": record.attempts.saturating_sub(1),
+        });
+        if let Some(request_id) = request_id {
+            aws["request_id"] = Value::from(request_id);
+        }
+        if let Some((field, value)) = record.resource {
+            aws[field] = Value::from(value);
+        }
+        emit(&Subsegment {
+            name: service.to_owned(),
+            id,
+            trace_id: header.root.clone(),
+            parent_id: header.parent.clone().unwrap_or_default(),
+            kind: "subsegment",
+            start_time: epoch_seconds(record.started_at),
+            end_time: epoch_seconds(SystemTime::now()),
+            namespace: Some("aws"),
+            error: status.is_some_and(|s| (400..500).contains(&s)),
+            throttle: throttled,
+            // No answer at all (a timeout, a refused connection) is a fault too.
+            fault: status.is_none_or(|s| s >= 500),
+            annotations: current_annotations(),
+            aws: Some(aws),
+            http: status.map(|s| json!({"response": {"status": s}})),
+        });
+        Ok(())
+    }
+}
+
+/// The table or queue a JSON-protocol request names (`TableName`, `QueueUrl`).
+fn resource_of(body: &[u8]) -> Option<(&'static str, String)> {
+    let body: Value = serde_json::from_slice(body).ok()?;
+    [("TableName", "table_name"), ("QueueUrl", "queue_url")]
+        .into_iter()
+        .find_map(|(member, field)| Some((field, body.get(member)?.as_str()?.to_owned())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_or_queue_is_read_from_the_request_body() {
+        assert_eq!(
+            resource_of(br#"{"TableName":"comments","Item":{}}"#),
+            Some(("table_name", "comments".to_owned()))
+        );
+        assert_eq!(
+            resource_of(
+                br#"{"QueueUrl":"https://sqs.eu-west-1.amazonaws.com/1/q","MessageBody":"x"}"#
+            ),
+            Some((
+                "queue_url",
+                "https://sqs.eu-west-1.amazonaws.com/1/q".to_owned()
+            ))
+        );
+        assert_eq!(resource_of(b"Action=SendMessage"), None);
+    }
+}

@@ -123,6 +123,15 @@ impl FunctionProcess {
         self.stdout.lock().expect("log sink").clone()
     }
 
+    /// Every EMF line so far (JSON lines with an `_aws` member).
+    pub fn emf_lines(&self) -> Vec<Value> {
+        self.stdout()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line.get("_aws").is_some())
+            .collect()
+    }
+
     /// Waits up to 5 s for a JSON log line for which `matches` is true.
     ///
     /// # Panics

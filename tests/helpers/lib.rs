@@ -19,9 +19,11 @@
 
 mod function_process;
 mod runtime_api;
+mod xray_daemon;
 
 pub use function_process::{FUNCTIONS, FunctionProcess, function_binaries, invoked_arn};
 pub use runtime_api::{Answer, RuntimeApi};
+pub use xray_daemon::{Datagram, XrayDaemon};
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -310,6 +312,41 @@ impl TestApp {
                 .iter()
                 .any(|f| Some(&f.item_identifier) == record.message_id.as_ref());
             if !failed {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(record.receipt_handle.unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete a processed message");
+            }
+        }
+        response
+    }
+
+    /// Delivers a batch to a running `push-to-db` process (through its Runtime API)
+    /// and deletes what it did not report as failed; returns its answer.
+    ///
+    /// # Panics
+    /// When the function answers with an invocation error.
+    pub async fn deliver_via(&self, process: &FunctionProcess, event: SqsEvent) -> Value {
+        let (_, answer) = process
+            .invoke(serde_json::to_value(&event).expect("an SQS event"))
+            .await;
+        let Answer::Response(response) = answer else {
+            panic!("push-to-db failed the invocation: {answer:?}");
+        };
+        let failed: Vec<&str> = response["batchItemFailures"]
+            .as_array()
+            .map(|failures| {
+                failures
+                    .iter()
+                    .filter_map(|f| f["itemIdentifier"].as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for record in event.records {
+            if !failed.contains(&record.message_id.as_deref().unwrap_or_default()) {
                 self.sqs
                     .delete_message()
                     .queue_url(&self.queue_url)

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -36,6 +37,7 @@ struct Shared {
     queue: Arc<Mutex<mpsc::Receiver<Pending>>>,
     waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Answer>>>>,
     invoked_arn: String,
+    sampled: Arc<AtomicBool>,
 }
 
 /// A Runtime API on a free loopback port.
@@ -43,6 +45,7 @@ pub struct RuntimeApi {
     /// `127.0.0.1:PORT`: the value of `AWS_LAMBDA_RUNTIME_API`.
     pub address: String,
     sender: mpsc::Sender<Pending>,
+    sampled: Arc<AtomicBool>,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -53,10 +56,12 @@ impl RuntimeApi {
     /// When no loopback port can be bound.
     pub async fn start(invoked_arn: &str) -> Self {
         let (sender, receiver) = mpsc::channel(16);
+        let sampled = Arc::new(AtomicBool::new(true));
         let shared = Shared {
             queue: Arc::new(Mutex::new(receiver)),
             waiting: Arc::default(),
             invoked_arn: invoked_arn.to_owned(),
+            sampled: Arc::clone(&sampled),
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -76,8 +81,14 @@ impl RuntimeApi {
         Self {
             address,
             sender,
+            sampled,
             _server: server,
         }
+    }
+
+    /// Whether the trace ids of the next invocations say `Sampled=1` (the default).
+    pub fn set_sampled(&self, sampled: bool) {
+        self.sampled.store(sampled, Ordering::Relaxed);
     }
 
     /// Invokes the function with `event` and waits up to `timeout` for its answer.
@@ -132,10 +143,10 @@ async fn next(State(shared): State<Shared>) -> (HeaderMap, String) {
     set(
         "lambda-runtime-trace-id",
         format!(
-            "Root=1-{:08x}-{};Parent={};Sampled=1",
-            deadline.as_secs(),
-            &uuid::Uuid::new_v4().simple().to_string()[..24],
-            &uuid::Uuid::new_v4().simple().to_string()[..16]
+            "Root={};Parent={};Sampled={}",
+            ops_kit::xray::new_trace_id(),
+            ops_kit::xray::new_segment_id(),
+            u8::from(shared.sampled.load(Ordering::Relaxed)),
         ),
     );
     shared

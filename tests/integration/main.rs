@@ -3,6 +3,9 @@
 //! One binary, so one moto server serves every test; each test has its own table and
 //! queues (see `feedback_tests::TestApp`).
 
+// Everything in this binary is test code: a failed unwrap is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod events;
 mod hostile_input;
 mod idempotency;
@@ -11,3 +14,4 @@ mod pipeline;
 mod queue_consumer;
 mod runtime_api;
 mod status;
+mod telemetry;

@@ -288,3 +288,62 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("a non-string panic payload")
 }
+
+#[cfg(test)]
+mod tests {
+    use lambda_runtime::service_fn;
+    use lambda_runtime::tower::ServiceExt as _;
+
+    use super::*;
+
+    fn event() -> LambdaEvent<Value> {
+        let mut context = lambda_runtime::Context::default();
+        context.request_id = "req-1".into();
+        LambdaEvent::new(Value::Null, context)
+    }
+
+    /// A handler body that panics, as a bug in a handler would.
+    fn explode(message: &str) -> Value {
+        panic!("{message}")
+    }
+
+    #[tokio::test]
+    async fn a_handler_panic_becomes_an_invocation_error() {
+        let service = OpsLayer::without_metrics(FaultInjection::default()).layer(service_fn(
+            |_: LambdaEvent<Value>| async { Ok::<Value, Error>(explode("boom")) },
+        ));
+        let error = service.oneshot(event()).await.unwrap_err();
+        assert_eq!(error.to_string(), "handler panicked: boom");
+    }
+
+    #[tokio::test]
+    async fn an_injected_failure_never_reaches_the_handler() {
+        let faults = FaultInjection {
+            error_rate: 1.0,
+            latency: std::time::Duration::ZERO,
+        };
+        let service =
+            OpsLayer::without_metrics(faults).layer(service_fn(|_: LambdaEvent<Value>| async {
+                Ok::<Value, Error>(explode("the handler ran"))
+            }));
+        let error = service.oneshot(event()).await.unwrap_err();
+        assert!(error.is::<InjectedFault>(), "{error}");
+    }
+
+    #[tokio::test]
+    async fn correlate_collects_each_id_once_for_the_metrics() {
+        let ids = CorrelationIds::default();
+        CORRELATION_IDS
+            .scope(Arc::clone(&ids), async {
+                for raw in ["a", "b", "a"] {
+                    correlate(&CorrelationId::parse(raw).unwrap());
+                }
+            })
+            .await;
+        let properties = properties("req".into(), None, &ids);
+        assert_eq!(
+            properties[1],
+            ("correlation_id", serde_json::json!(["a", "b"]))
+        );
+    }
+}

@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV := .venv
 MOTO_SERVER := $(VENV)/bin/moto_server
 
-.PHONY: help test lint fmt check-toolchain build-functions unit demo clean-venv
+.PHONY: help test lint fmt check-toolchain build-functions bench demo clean-venv
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,14 @@ $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check \
 		-r tools/requirements-moto.txt -c tools/moto-constraints.txt
 	@touch $@
+
+bench: check-toolchain ## Benchmarks, not part of make test: the ops kit's cost per invocation and init time.
+	@echo "==> building release binaries for the init benchmark (the first build takes several minutes)"
+	cargo build --release --bins -p feedback-bench -p add-comments
+	@echo "==> per-invocation cost of the ops kit (logs and metrics go to /dev/null)"
+	METRICS_NAMESPACE=Bench cargo bench -p feedback-bench --bench ops_layer > /dev/null
+	@echo "==> init time"
+	cargo bench -p feedback-bench --bench init_time
 
 demo: ## The local live demo (arrives with the local-stack work; see README).
 	@echo "make demo is not built yet: the local stack (feedback-ops dev) is the next piece of work."

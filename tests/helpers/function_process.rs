@@ -22,44 +22,48 @@ pub const FUNCTIONS: [&str; 4] = ["add-comments", "get-all-comments", "push-to-d
 /// When the build fails: cargo's diagnostics are on stderr.
 pub fn function_binaries() -> &'static HashMap<String, PathBuf> {
     static BINARIES: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
-    BINARIES.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = std::process::Command::new(cargo);
-        command.args([
-            "build",
-            "--bins",
-            "--quiet",
-            "--message-format=json-render-diagnostics",
-        ]);
-        for function in FUNCTIONS {
-            command.args(["-p", function]);
-        }
-        let output = command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stderr(Stdio::inherit())
-            .output()
-            .expect("run cargo build for the function binaries");
-        assert!(
-            output.status.success(),
-            "building the function binaries failed (see above)"
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|message| message["reason"] == "compiler-artifact")
-            .filter_map(|message| {
-                let name = message["target"]["name"].as_str()?.to_owned();
-                let executable = message["executable"].as_str()?;
-                Some((name, PathBuf::from(executable)))
-            })
-            .collect()
-    })
+    // `--workspace` as `make build-functions` has it: the same feature unification, so
+    // after that step this build has nothing to do.
+    BINARIES.get_or_init(|| build_binaries(&["--workspace", "--bins"]))
+}
+
+/// Runs `cargo build` with `args` and returns the binaries it produced, by name, from
+/// cargo's own build messages (so the target directory and profile are cargo's).
+///
+/// # Panics
+/// When the build fails: cargo's diagnostics are on stderr.
+pub fn build_binaries(args: &[&str]) -> HashMap<String, PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .arg("build")
+        .args(args)
+        .args(["--quiet", "--message-format=json-render-diagnostics"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run cargo build");
+    assert!(
+        output.status.success(),
+        "cargo build {args:?} failed (see above)"
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .filter_map(|message| {
+            let name = message["target"]["name"].as_str()?.to_owned();
+            let executable = message["executable"].as_str()?;
+            Some((name, PathBuf::from(executable)))
+        })
+        .collect()
 }
 
 /// A running function process and its Runtime API.
 pub struct FunctionProcess {
     /// The Runtime API the process polls.
     pub api: RuntimeApi,
+    /// When the process was started: with [`RuntimeApi::first_poll`], its init time.
+    pub spawned_at: std::time::Instant,
     child: tokio::process::Child,
     stdout: Arc<Mutex<Vec<String>>>,
 }
@@ -76,7 +80,19 @@ impl FunctionProcess {
     /// # Panics
     /// When the binary cannot be started.
     pub async fn start(function: &str, moto_endpoint: &str, env: &[(&str, &str)]) -> Self {
-        let binary = &function_binaries()[function];
+        Self::start_binary(&function_binaries()[function], function, moto_endpoint, env).await
+    }
+
+    /// Starts any Lambda binary as `function`, as [`FunctionProcess::start`] does.
+    ///
+    /// # Panics
+    /// When the binary cannot be started.
+    pub async fn start_binary(
+        binary: &std::path::Path,
+        function: &str,
+        moto_endpoint: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let api = RuntimeApi::start(&invoked_arn(function)).await;
         let mut command = tokio::process::Command::new(binary);
         command
@@ -100,6 +116,7 @@ impl FunctionProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        let spawned_at = Instant::now();
         let mut child = command.spawn().expect("start the function binary");
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let mut lines =
@@ -110,7 +127,12 @@ impl FunctionProcess {
                 sink.lock().expect("log sink").push(line);
             }
         });
-        Self { api, child, stdout }
+        Self {
+            api,
+            spawned_at,
+            child,
+            stdout,
+        }
     }
 
     /// Invokes the function with `event`; returns the request id and the answer.

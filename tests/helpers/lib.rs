@@ -21,7 +21,9 @@ mod function_process;
 mod runtime_api;
 mod xray_daemon;
 
-pub use function_process::{FUNCTIONS, FunctionProcess, function_binaries, invoked_arn};
+pub use function_process::{
+    FUNCTIONS, FunctionProcess, build_binaries, function_binaries, invoked_arn,
+};
 pub use runtime_api::{Answer, RuntimeApi};
 pub use xray_daemon::{Datagram, XrayDaemon};
 

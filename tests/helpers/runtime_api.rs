@@ -38,6 +38,7 @@ struct Shared {
     waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Answer>>>>,
     invoked_arn: String,
     sampled: Arc<AtomicBool>,
+    first_poll: Arc<std::sync::OnceLock<std::time::Instant>>,
 }
 
 /// A Runtime API on a free loopback port.
@@ -46,6 +47,7 @@ pub struct RuntimeApi {
     pub address: String,
     sender: mpsc::Sender<Pending>,
     sampled: Arc<AtomicBool>,
+    first_poll: Arc<std::sync::OnceLock<std::time::Instant>>,
     _server: tokio::task::JoinHandle<()>,
 }
 
@@ -57,11 +59,13 @@ impl RuntimeApi {
     pub async fn start(invoked_arn: &str) -> Self {
         let (sender, receiver) = mpsc::channel(16);
         let sampled = Arc::new(AtomicBool::new(true));
+        let first_poll = Arc::default();
         let shared = Shared {
             queue: Arc::new(Mutex::new(receiver)),
             waiting: Arc::default(),
             invoked_arn: invoked_arn.to_owned(),
             sampled: Arc::clone(&sampled),
+            first_poll: Arc::clone(&first_poll),
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -82,7 +86,26 @@ impl RuntimeApi {
             address,
             sender,
             sampled,
+            first_poll,
             _server: server,
+        }
+    }
+
+    /// When the function first asked for an invocation: the end of its init phase.
+    ///
+    /// # Panics
+    /// When it has not asked within `timeout`.
+    pub async fn first_poll(&self, timeout: Duration) -> std::time::Instant {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(at) = self.first_poll.get() {
+                return *at;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the function never polled"
+            );
+            tokio::time::sleep(Duration::from_micros(200)).await;
         }
     }
 
@@ -115,6 +138,7 @@ impl RuntimeApi {
 }
 
 async fn next(State(shared): State<Shared>) -> (HeaderMap, String) {
+    let _ = shared.first_poll.set(std::time::Instant::now());
     let pending = shared.queue.lock().await.recv().await;
     let Some(pending) = pending else {
         // The test is over; the function keeps polling until it is killed.

@@ -7,7 +7,7 @@
 //! | module | gives you |
 //! |---|---|
 //! | [`CorrelationId`] | one id per request, from `X-Correlation-Id` or API Gateway's request id |
-//! | [`init_logging`], [`JsonLogLayer`] | one JSON object per line with the talk's fields |
+//! | [`init_logging`], [`LogLayer`] | one JSON object per line with the talk's fields |
 //! | [`init`], [`OpsLayer`] | one call at start-up, one tower layer around the handler: the invocation span, cold starts, metrics flush, panics as errors, fault injection |
 //! | [`correlate`] | one call puts the correlation id on the logs, the trace and the metrics |
 //! | [`metrics`] | CloudWatch Embedded Metric Format through the `metrics` facade |
@@ -41,5 +41,5 @@ pub use correlation::{
 };
 pub use faults::{ERROR_RATE_VAR, FaultInjection, InjectedFault, LATENCY_VAR};
 pub use lambda::{InitError, Ops, OpsLayer, OpsService, correlate, init};
-pub use logging::{JsonLogLayer, LogConfig, init_logging};
+pub use logging::{LogConfig, LogFormat, LogLayer, init_logging};
 pub use problem::{FieldError, PROBLEM_JSON, Problem};

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! The talk's fields come first, in its order, then the other fields of the event and
-//! of the spans it is in (innermost wins). Fields are values, never interpolated into
+//! of the spans it is in (innermost wins). With `AWS_LAMBDA_LOG_FORMAT=Text` the same
+//! fields are written as one readable line instead:
+//! `2026-11-28T04:35:37.774Z INFO [add-comments] comment accepted correlation_id=… …`. Fields are values, never interpolated into
 //! `message`, so Logs Insights can filter on them. The level and the RFC 3339
 //! `timestamp` are what Lambda's JSON log-level filtering needs; `tracing-subscriber`'s
 //! own JSON format would name the fields differently and nest them.
@@ -48,13 +50,27 @@ const LEADING_FIELDS: [&str; 11] = [
 /// `requestId` and `xrayTraceId`).
 const SKIPPED_SPAN_TARGETS: [&str; 1] = ["lambda_runtime"];
 
-/// How to log: the service name and the level, read from the environment Lambda sets.
+/// How to log: the service name, the level and the format, read from the environment
+/// Lambda sets from the function's `LoggingConfig`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogConfig {
     /// The `service` field of every line.
     pub service: String,
     /// The most verbose level written.
     pub level: LevelFilter,
+    /// JSON objects (the default) or readable text.
+    pub format: LogFormat,
+}
+
+/// The shape of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One JSON object per line: what CloudWatch Logs Insights and Lambda's log-level
+    /// filtering read.
+    #[default]
+    Json,
+    /// One readable line: for `LogFormat: Text` functions and local runs.
+    Text,
 }
 
 impl LogConfig {
@@ -67,9 +83,14 @@ impl LogConfig {
             .find_map(|name| std::env::var(name).ok())
             .and_then(|raw| parse_level(&raw))
             .unwrap_or(LevelFilter::INFO);
+        let format = match std::env::var("AWS_LAMBDA_LOG_FORMAT") {
+            Ok(raw) if raw.eq_ignore_ascii_case("text") => LogFormat::Text,
+            _ => LogFormat::Json,
+        };
         Self {
             service: service.into(),
             level,
+            format,
         }
     }
 }
@@ -112,34 +133,47 @@ pub fn init_logging(config: &LogConfig) -> Result<(), tracing_subscriber::util::
         .with_target("rustls", dependencies)
         .with_target("h2", dependencies);
     Registry::default()
-        .with(JsonLogLayer::new(config.service.clone(), std::io::stdout).with_filter(filter))
+        .with(
+            LogLayer::new(config.service.clone(), std::io::stdout)
+                .with_format(config.format)
+                .with_filter(filter),
+        )
         .try_init()
 }
 
-/// A `tracing` layer that writes each event as one JSON line in the talk's format.
-pub struct JsonLogLayer<W> {
+/// A `tracing` layer that writes each event as one line in the talk's format.
+pub struct LogLayer<W> {
     service: String,
     make_writer: W,
+    format: LogFormat,
 }
 
-impl<W> JsonLogLayer<W>
+impl<W> LogLayer<W>
 where
     W: for<'w> MakeWriter<'w> + 'static,
 {
-    /// A layer that writes lines for `service` to `make_writer` (stdout in a function,
-    /// a buffer in a test).
+    /// A layer that writes JSON lines for `service` to `make_writer` (stdout in a
+    /// function, a buffer in a test).
     pub fn new(service: impl Into<String>, make_writer: W) -> Self {
         Self {
             service: service.into(),
             make_writer,
+            format: LogFormat::Json,
         }
+    }
+
+    /// The same layer writing `format`.
+    #[must_use]
+    pub fn with_format(mut self, format: LogFormat) -> Self {
+        self.format = format;
+        self
     }
 }
 
 /// The recorded fields of one span, kept in its extensions.
 struct SpanFields(Map<String, Value>);
 
-impl<S, W> Layer<S> for JsonLogLayer<W>
+impl<S, W> Layer<S> for LogLayer<W>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> MakeWriter<'w> + 'static,
@@ -188,7 +222,10 @@ where
         );
         fields.insert("service".into(), Value::String(self.service.clone()));
 
-        let line = render_line(&mut fields);
+        let line = match self.format {
+            LogFormat::Json => render_line(&mut fields),
+            LogFormat::Text => render_text(&mut fields),
+        };
         // One write per line, so lines from concurrent tasks never interleave. A log
         // line that cannot be written is dropped: logging must not fail a request.
         let mut writer = self.make_writer.make_writer();
@@ -218,6 +255,42 @@ fn render_line(fields: &mut Map<String, Value>) -> String {
     }
     line.push_str("}\n");
     line
+}
+
+/// `timestamp LEVEL [service] message key=value …`, the talk's fields first.
+fn render_text(fields: &mut Map<String, Value>) -> String {
+    let mut take = |key: &str| match fields.remove(key) {
+        Some(Value::String(text)) => text,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let mut line = format!(
+        "{} {} [{}] {}",
+        take("timestamp"),
+        take("level"),
+        take("service"),
+        take("message")
+    );
+    for key in LEADING_FIELDS {
+        if let Some(value) = fields.remove(key) {
+            push_pair(&mut line, key, &value);
+        }
+    }
+    for (key, value) in fields.iter() {
+        push_pair(&mut line, key, value);
+    }
+    line.push('\n');
+    line
+}
+
+/// ` key=value`, with the value quoted when it has spaces or quotes in it.
+fn push_pair(line: &mut String, key: &str, value: &Value) {
+    let _ = match value {
+        Value::String(text) if !text.is_empty() && !text.contains([' ', '"', '=', '\n']) => {
+            write!(line, " {key}={text}")
+        }
+        other => write!(line, " {key}={other}"),
+    };
 }
 
 fn level_name(level: Level) -> &'static str {
@@ -309,7 +382,7 @@ mod tests {
     fn capture<F: FnOnce()>(f: F) -> (Vec<Value>, String) {
         let sink = Capture::default();
         let writer = sink.clone();
-        let subscriber = Registry::default().with(JsonLogLayer::new("svc", move || writer.clone()));
+        let subscriber = Registry::default().with(LogLayer::new("svc", move || writer.clone()));
         tracing::subscriber::with_default(subscriber, f);
         let raw = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         (sink.lines(), raw)
@@ -385,6 +458,23 @@ mod tests {
         });
         assert_eq!(lines[0]["error"], "write failed: disk full");
         assert_eq!(lines[0]["level"], "ERROR");
+    }
+
+    #[test]
+    fn the_text_format_is_one_readable_line_with_the_same_fields() {
+        let sink = Capture::default();
+        let writer = sink.clone();
+        let layer = LogLayer::new("svc", move || writer.clone()).with_format(LogFormat::Text);
+        tracing::subscriber::with_default(Registry::default().with(layer), || {
+            tracing::warn!(correlation_id = "c-1", detail = "two words", "queue slow");
+        });
+        let line = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let (timestamp, rest) = line.split_once(' ').unwrap();
+        assert!(OffsetDateTime::parse(timestamp, &Rfc3339).is_ok(), "{line}");
+        assert_eq!(
+            rest,
+            "WARN [svc] queue slow correlation_id=c-1 detail=\"two words\"\n"
+        );
     }
 
     #[test]

@@ -1,0 +1,66 @@
+//! Init time: from process start to the first Runtime API poll, which is where Lambda
+//! ends the init phase. A real function (`add-comments`: the ops kit, the AWS SDK
+//! config and two clients) and the same echo with and without the ops kit, release
+//! builds, alternated run by run so a busy moment of the machine hits all three.
+
+#![allow(clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use feedback_tests::{FunctionProcess, build_binaries};
+
+const RUNS: usize = 25;
+
+#[tokio::main]
+async fn main() {
+    eprintln!("building release binaries (the first build takes minutes)…");
+    let binaries = build_binaries(&[
+        "--release",
+        "--bins",
+        "-p",
+        "feedback-bench",
+        "-p",
+        "add-comments",
+    ]);
+    let candidates = ["bare-echo", "kit-echo", "add-comments"];
+    // Configuration the functions read at init; no call leaves the machine during init.
+    let env = [
+        ("METRICS_NAMESPACE", "OnlineFeedback"),
+        ("TABLE_NAME", "comments"),
+        (
+            "QUEUE_URL",
+            "http://127.0.0.1:9/000000000000/comments-queue",
+        ),
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(RUNS); candidates.len()];
+    for _ in 0..RUNS {
+        for (index, name) in candidates.iter().enumerate() {
+            let process =
+                FunctionProcess::start_binary(&binaries[*name], name, "http://127.0.0.1:9", &env)
+                    .await;
+            let polled = process.api.first_poll(Duration::from_secs(30)).await;
+            samples[index].push(polled - process.spawned_at);
+        }
+    }
+    eprintln!("init time (process start → first poll of the Runtime API), {RUNS} runs each:");
+    let baseline = median(&mut samples[0].clone());
+    for (name, runs) in candidates.iter().zip(samples.iter_mut()) {
+        let middle = median(runs);
+        let p90 = runs[runs.len() * 9 / 10];
+        eprintln!(
+            "  {name:<14} median {:>7.2} ms   p90 {:>7.2} ms   {:.2}× bare-echo",
+            ms(middle),
+            ms(p90),
+            ms(middle) / ms(baseline)
+        );
+    }
+}
+
+fn median(runs: &mut [Duration]) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}

@@ -2,7 +2,10 @@
 #
 # Prerequisites: a Rust toolchain (rustup) and Python 3. Everything else is installed
 # here, pinned, into project-local places on first use:
-#   .venv/   moto (the local DynamoDB and SQS), from tools/requirements-moto.txt
+#   .venv/              moto (the local DynamoDB and SQS)      tools/requirements-moto.txt
+#   .tools/sam/         SAM CLI, cfn-lint, cargo-lambda (+zig)  tools/requirements-sam.txt
+#   .tools/checkov/     checkov                                 tools/requirements-checkov.txt
+#   .tools/cfn-guard/   cfn-guard, built with cargo install
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -11,13 +14,24 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 MOTO_SERVER := $(VENV)/bin/moto_server
+TOOLS := .tools
+SAM := $(TOOLS)/sam/bin/sam
+CFN_LINT := $(TOOLS)/sam/bin/cfn-lint
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+CFN_GUARD_VERSION := 3.2.1
+CFN_GUARD := $(TOOLS)/cfn-guard/bin/cfn-guard
+TRANSLATED := target/template.translated.json
 
-.PHONY: help test lint fmt check-toolchain build-functions bench demo clean-venv
+# The template checks and sam build work offline, but the SAM CLI wants a region.
+export AWS_DEFAULT_REGION ?= eu-west-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help test lint fmt check-toolchain build-functions check-template build bench demo clean-venv
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-test: check-toolchain $(MOTO_SERVER) lint build-functions ## Everything CI checks: format, lints, docs, unit and integration tests.
+test: check-toolchain $(MOTO_SERVER) lint check-template build-functions ## Format, lints, docs, template checks, unit and integration tests.
 	@echo "==> cargo test (integration tests start moto from $(MOTO_SERVER))"
 	cargo test --workspace --locked
 
@@ -41,6 +55,51 @@ check-toolchain:
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
+check-template: $(SAM) $(CHECKOV) $(CFN_GUARD) ## template.yaml: sam validate --lint, cfn-lint, cfn-guard (policies/), checkov.
+	@echo "==> sam validate --lint"
+	$(SAM) validate --lint
+	@echo "==> cfn-lint"
+	$(CFN_LINT) template.yaml
+	@echo "==> cfn-guard on the SAM-translated template"
+	@mkdir -p $(dir $(TRANSLATED))
+	$(TOOLS)/sam/bin/python tools/sam-translate.py template.yaml > $(TRANSLATED)
+	@# Every rule must PASS on the real template: a rule that SKIPs checked nothing.
+	@summary=$$($(CFN_GUARD) validate --rules policies --data $(TRANSLATED) --show-summary all) || { echo "$$summary"; exit 1; }; \
+		echo "$$summary"; \
+		if echo "$$summary" | grep -qE ' (SKIP|FAIL)$$'; then echo "a cfn-guard rule did not pass (see above)"; exit 1; fi
+	@for rules in policies/*.guard; do \
+		tests=policies/tests/$$(basename $$rules .guard).yaml; \
+		echo "$(CFN_GUARD) test --rules-file $$rules --test-data $$tests"; \
+		$(CFN_GUARD) test --rules-file $$rules --test-data $$tests || exit 1; \
+	done
+	@echo "==> checkov"
+	$(CHECKOV) --skip-download --quiet --compact --framework cloudformation -f template.yaml
+
+build: check-toolchain $(SAM) ## sam build: the arm64 binaries a deployer ships, with cargo-lambda from .tools.
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	@echo "==> sam build (release, arm64; the first build takes several minutes)"
+	PATH="$(abspath $(TOOLS)/sam/bin):$$PATH" $(SAM) build --beta-features
+	@echo "==> function sizes (zipped, as Lambda receives them)"
+	$(PYTHON) tools/function-sizes.py .aws-sam/build
+
+$(SAM): tools/requirements-sam.txt tools/sam-constraints.txt
+	@echo "==> installing the SAM CLI, cfn-lint and cargo-lambda into $(TOOLS)/sam (first run only)"
+	$(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check \
+		-r tools/requirements-sam.txt -c tools/sam-constraints.txt
+	@touch $@
+
+$(CHECKOV): tools/requirements-checkov.txt tools/checkov-constraints.txt
+	@echo "==> installing checkov into $(TOOLS)/checkov (first run only)"
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check \
+		-r tools/requirements-checkov.txt -c tools/checkov-constraints.txt
+	@touch $@
+
+$(CFN_GUARD):
+	@echo "==> building cfn-guard $(CFN_GUARD_VERSION) into $(TOOLS)/cfn-guard (first run only, about 4 minutes)"
+	cargo install cfn-guard --version $(CFN_GUARD_VERSION) --locked --root $(TOOLS)/cfn-guard
+
 $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3"; exit 1; }
 	@echo "==> installing moto into $(VENV) (first run only)"
@@ -62,5 +121,5 @@ demo: ## The local live demo (arrives with the local-stack work; see README).
 	@echo "Until then, 'make test' runs every function against a local moto server."
 	@exit 2
 
-clean-venv: ## Remove the project's Python tools (reinstalled on next use).
-	rm -rf $(VENV)
+clean-venv: ## Remove the project's installed tools (reinstalled on next use).
+	rm -rf $(VENV) $(TOOLS)

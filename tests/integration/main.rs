@@ -15,3 +15,4 @@ mod queue_consumer;
 mod runtime_api;
 mod status;
 mod telemetry;
+mod template;

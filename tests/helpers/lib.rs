@@ -308,21 +308,7 @@ impl TestApp {
             &self.store,
         )
         .await;
-        for record in records {
-            let failed = response
-                .batch_item_failures
-                .iter()
-                .any(|f| Some(&f.item_identifier) == record.message_id.as_ref());
-            if !failed {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(record.receipt_handle.unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("delete a processed message");
-            }
-        }
+        self.settle(records, &failed_ids(&response)).await;
         response
     }
 
@@ -347,7 +333,14 @@ impl TestApp {
                     .collect()
             })
             .unwrap_or_default();
-        for record in event.records {
+        self.settle(event.records, &failed).await;
+        response
+    }
+
+    /// Deletes the records not reported as failed, as the event source mapping does;
+    /// the failed ones stay for redelivery.
+    async fn settle(&self, records: Vec<SqsMessage>, failed: &[&str]) {
+        for record in records {
             if !failed.contains(&record.message_id.as_deref().unwrap_or_default()) {
                 self.sqs
                     .delete_message()
@@ -358,7 +351,6 @@ impl TestApp {
                     .expect("delete a processed message");
             }
         }
-        response
     }
 
     /// Receives and delivers until the queue has nothing visible; returns the batches'
@@ -464,6 +456,15 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
         .send()
         .await
         .expect("create the comments table");
+}
+
+/// The message ids a batch response reports as failed.
+pub fn failed_ids(response: &SqsBatchResponse) -> Vec<&str> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect()
 }
 
 /// An SDK message as the Lambda SQS event carries it.

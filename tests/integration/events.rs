@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use aws_lambda_events::event::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::event::sqs::SqsEvent;
-use feedback_tests::{TestApp, lambda_context};
+use feedback_tests::{TestApp, failed_ids, lambda_context};
 use http::StatusCode;
 use lambda_http::RequestExt as _;
 
@@ -162,11 +162,7 @@ async fn every_event_gets_the_answer_it_documents() {
                     &app.store,
                 )
                 .await;
-                let failed: Vec<&str> = response
-                    .batch_item_failures
-                    .iter()
-                    .map(|f| f.item_identifier.as_str())
-                    .collect();
+                let failed = failed_ids(&response);
                 assert_eq!(failed, *expected, "{name}");
             }
         }

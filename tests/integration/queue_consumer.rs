@@ -1,6 +1,6 @@
 //! push-to-db: at-least-once delivery, partial batch failures, poison messages.
 
-use feedback_tests::{MAX_RECEIVE_COUNT, TestApp, json_body};
+use feedback_tests::{MAX_RECEIVE_COUNT, TestApp, failed_ids, json_body};
 use http::StatusCode;
 use serde_json::json;
 
@@ -57,11 +57,7 @@ async fn a_batch_with_one_poison_record_reports_exactly_that_record_and_stores_t
         .unwrap();
 
     let response = app.deliver(batch).await;
-    let failed: Vec<&str> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
+    let failed = failed_ids(&response);
     assert_eq!(failed, [poison_id.as_str()]);
     assert_eq!(app.stored_comments().await.len(), 4);
 }
@@ -103,11 +99,7 @@ async fn a_record_whose_write_fails_is_reported_for_redelivery() {
         .await
         .unwrap();
     let response = app.deliver(batch).await;
-    let failed: Vec<&str> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
+    let failed = failed_ids(&response);
     assert_eq!(failed, [message_id.as_str()]);
     assert_eq!(
         app.depth(&app.queue_url).await,

@@ -1,27 +1,17 @@
 //! The `add-comments` Lambda function: wiring only; the handler is in the library.
 
 use add_comments::{Config, SERVICE, handle};
-use feedback::{DynamoCommentStore, SqsCommentQueue};
+use feedback::{DynamoCommentStore, SqsCommentQueue, dynamodb_client, sqs_client};
 use lambda_http::{Adapter, Error, Request, service_fn};
 use lambda_runtime::tower::Layer as _;
-use ops_kit::xray::AwsCallInterceptor;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let ops = ops_kit::init(SERVICE)?;
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let sqs = aws_sdk_sqs::config::Builder::from(&aws)
-        .interceptor(AwsCallInterceptor)
-        .build();
-    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&aws)
-        .interceptor(AwsCallInterceptor)
-        .build();
-    let queue = SqsCommentQueue::new(aws_sdk_sqs::Client::from_conf(sqs), config.queue_url);
-    let keys = DynamoCommentStore::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamodb),
-        config.table_name,
-    );
+    let queue = SqsCommentQueue::new(sqs_client(&aws), config.queue_url);
+    let keys = DynamoCommentStore::new(dynamodb_client(&aws), config.table_name);
 
     // The adapters hold SDK clients, which are cheap handles onto shared state.
     let handler = service_fn(move |request: Request| {

@@ -1,23 +1,16 @@
 //! The `get-all-comments` Lambda function: wiring only; the handler is in the library.
 
-use feedback::DynamoCommentStore;
+use feedback::{DynamoCommentStore, dynamodb_client};
 use get_all_comments::{Config, SERVICE, handle};
 use lambda_http::{Adapter, Error, Request, service_fn};
 use lambda_runtime::tower::Layer as _;
-use ops_kit::xray::AwsCallInterceptor;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let ops = ops_kit::init(SERVICE)?;
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&aws)
-        .interceptor(AwsCallInterceptor)
-        .build();
-    let store = DynamoCommentStore::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamodb),
-        config.table_name,
-    );
+    let store = DynamoCommentStore::new(dynamodb_client(&aws), config.table_name);
 
     let handler = service_fn(move |request: Request| {
         let store = store.clone();

@@ -1,9 +1,8 @@
 //! The `push-to-db` Lambda function: wiring only; the handler is in the library.
 
-use feedback::DynamoCommentStore;
+use feedback::{DynamoCommentStore, dynamodb_client};
 use lambda_runtime::tower::Layer as _;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use ops_kit::xray::AwsCallInterceptor;
 use push_to_db::{Config, SERVICE, handle};
 
 #[tokio::main]
@@ -11,13 +10,7 @@ async fn main() -> Result<(), Error> {
     let ops = ops_kit::init(SERVICE)?;
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let dynamodb = aws_sdk_dynamodb::config::Builder::from(&aws)
-        .interceptor(AwsCallInterceptor)
-        .build();
-    let store = DynamoCommentStore::new(
-        aws_sdk_dynamodb::Client::from_conf(dynamodb),
-        config.table_name,
-    );
+    let store = DynamoCommentStore::new(dynamodb_client(&aws), config.table_name);
 
     let handler = service_fn(move |event: LambdaEvent<_>| {
         let store = store.clone();

@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use feedback::DynamoCommentStore;
+use feedback::{DynamoCommentStore, dynamodb_client, sqs_client};
 use lambda_http::{Adapter, Error, Request, service_fn};
 use lambda_runtime::tower::Layer as _;
-use ops_kit::xray::AwsCallInterceptor;
 use status::{Config, Dependencies, SERVICE, handle};
 
 #[tokio::main]
@@ -13,16 +12,7 @@ async fn main() -> Result<(), Error> {
     let ops = ops_kit::init(SERVICE)?;
     let config = Config::from_env()?;
     let aws = aws_config::load_from_env().await;
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&aws)
-            .interceptor(AwsCallInterceptor)
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&aws)
-            .interceptor(AwsCallInterceptor)
-            .build(),
-    );
+    let (dynamodb, sqs) = (dynamodb_client(&aws), sqs_client(&aws));
     let store = DynamoCommentStore::new(dynamodb.clone(), config.table_name.clone());
     let dependencies = Arc::new(Dependencies {
         dynamodb,

@@ -9,7 +9,7 @@
 //! | [`PageLimit`], [`PageCursor`] | pagination, with an opaque, checked cursor |
 //! | [`IdempotencyKey`], [`Fingerprint`] | idempotent posting |
 //! | ports | [`CommentQueue`], [`CommentStore`], [`IdempotencyStore`]: what the handlers need |
-//! | adapters | [`SqsCommentQueue`], [`DynamoCommentStore`]: the ports on AWS |
+//! | adapters | [`SqsCommentQueue`], [`DynamoCommentStore`]: the ports on AWS; [`dynamodb_client`], [`sqs_client`] build their clients |
 //! | [`api`] | response bodies and the one error-to-problem mapping |
 //! | [`metric`] | the business metrics' names |
 //!
@@ -22,6 +22,7 @@
 //! ```
 
 pub mod api;
+mod clients;
 mod comment;
 mod dynamo;
 mod idempotency;
@@ -31,6 +32,7 @@ mod page;
 mod ports;
 mod sqs;
 
+pub use clients::{dynamodb_client, sqs_client};
 pub use comment::{AuthorName, Comment, CommentId, CommentText, FieldProblem, NewComment, Rating};
 pub use dynamo::{DynamoCommentStore, FEED_INDEX};
 pub use idempotency::{Fingerprint, IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_SECS, IdempotencyKey};

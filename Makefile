@@ -34,6 +34,8 @@ help: ## List the targets.
 test: check-toolchain $(MOTO_SERVER) lint check-template build-functions ## Format, lints, docs, template checks, unit and integration tests.
 	@echo "==> cargo test (integration tests start moto from $(MOTO_SERVER))"
 	cargo test --workspace --locked
+	@echo "==> feedback-ops deps check (the dependency tags against the template's wiring)"
+	cargo run --quiet --locked -p feedback-ops -- deps check
 
 lint: check-toolchain ## cargo fmt --check, clippy with warnings denied, rustdoc with warnings denied.
 	@echo "==> cargo fmt --check"

@@ -15,4 +15,3 @@ mod queue_consumer;
 mod runtime_api;
 mod status;
 mod telemetry;
-mod template;

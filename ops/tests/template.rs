@@ -1,57 +1,26 @@
 //! `template.yaml` against the code: the functions, the variables they read, the API
-//! routes of `events/`, and the dependency tags against the wiring.
-//!
-//! A resource's name in a tag is its logical id in kebab case, less a `Function`
-//! suffix (`CommentsQueue` is `comments-queue`): the convention the template states.
+//! routes of `events/`, the queue and table settings the code relies on, and the
+//! dependency tags against the wiring.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use feedback_ops::deps::wiring;
+use feedback_ops::template::{Template, talk_name};
 use serde_json::Value;
-use serde_norway::Value as Yaml;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The template as JSON, with CloudFormation's short tags in long form
-/// (`!Ref X` → `{"Ref": "X"}`, `!GetAtt A.B` → `{"Fn::GetAtt": ["A", "B"]}`).
+/// The template as JSON, in CloudFormation's long form.
 fn template() -> Value {
-    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
-    long_form(serde_norway::from_str(&text).unwrap())
-}
-
-fn long_form(yaml: Yaml) -> Value {
-    match yaml {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => Value::Bool(b),
-        Yaml::Number(n) => serde_json::to_value(n).unwrap(),
-        Yaml::String(s) => Value::String(s),
-        Yaml::Sequence(items) => Value::Array(items.into_iter().map(long_form).collect()),
-        Yaml::Mapping(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k.as_str().unwrap().to_owned(), long_form(v)))
-                .collect(),
-        ),
-        Yaml::Tagged(tagged) => {
-            let tag = tagged.tag.to_string();
-            let tag = tag.trim_start_matches('!');
-            let value = long_form(tagged.value);
-            let key = if tag == "Ref" {
-                "Ref".to_owned()
-            } else {
-                format!("Fn::{tag}")
-            };
-            let value = match (tag, value) {
-                ("GetAtt", Value::String(dotted)) => {
-                    let (resource, attribute) = dotted.split_once('.').unwrap();
-                    serde_json::json!([resource, attribute])
-                }
-                (_, value) => value,
-            };
-            serde_json::json!({ key: value })
-        }
-    }
+    Template::load(&root().join("template.yaml"))
+        .unwrap()
+        .document()
+        .clone()
 }
 
 /// The function resources, by logical id.
@@ -69,19 +38,6 @@ fn crate_of(function: &Value) -> &str {
     function["Metadata"]["BuildProperties"]["Binary"]
         .as_str()
         .unwrap()
-}
-
-/// `AddCommentsFunction` → `add-comments`, `CommentsDlq` → `comments-dlq`.
-fn talk_name(logical_id: &str) -> String {
-    let id = logical_id.strip_suffix("Function").unwrap_or(logical_id);
-    let mut name = String::new();
-    for (i, c) in id.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            name.push('-');
-        }
-        name.push(c.to_ascii_lowercase());
-    }
-    name
 }
 
 #[test]
@@ -188,96 +144,12 @@ fn the_api_routes_are_the_routes_of_the_sample_events() {
     }
 }
 
-/// A tag in the talk's grammar as a set of `Kind:name`.
-fn parse_tag(value: &str) -> BTreeSet<String> {
-    value
-        .split(';')
-        .filter(|entry| !entry.is_empty())
-        .flat_map(|entry| {
-            let (kind, names) = entry
-                .split_once(':')
-                .unwrap_or_else(|| panic!("no kind in {entry:?}"));
-            assert!(
-                ["Fn", "SQS", "DDB", "API"].contains(&kind),
-                "unknown kind {kind}"
-            );
-            names.split(',').map(move |name| format!("{kind}:{name}"))
-        })
-        .collect()
-}
-
-/// Every logical id a value refers to (`Ref`, `Fn::GetAtt`, `${X}` and `${X.Attr}` in
-/// `Fn::Sub`).
-fn references(value: &Value, into: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, inner) in map {
-                match (key.as_str(), inner) {
-                    ("Ref", Value::String(id)) => {
-                        into.insert(id.split('.').next().unwrap().to_owned());
-                    }
-                    ("Fn::GetAtt", Value::Array(parts)) => {
-                        into.insert(parts[0].as_str().unwrap().to_owned());
-                    }
-                    ("Fn::Sub", Value::String(text)) => {
-                        for piece in text.split("${").skip(1) {
-                            let id = piece.split(['}', '.']).next().unwrap();
-                            if !id.starts_with("AWS::") {
-                                into.insert(id.to_owned());
-                            }
-                        }
-                    }
-                    _ => references(inner, into),
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|item| references(item, into)),
-        _ => {}
-    }
-}
-
-/// The kind a resource has in the tags, if it is a dependency at all.
-fn kind_of(resource: &Value) -> Option<&'static str> {
-    match resource["Type"].as_str()? {
-        "AWS::SQS::Queue" => Some("SQS"),
-        "AWS::DynamoDB::Table" => Some("DDB"),
-        "AWS::Serverless::Function" => Some("Fn"),
-        "AWS::Serverless::Api" => Some("API"),
-        _ => None,
-    }
-}
-
 #[test]
 fn the_dependency_tags_match_the_wiring() {
-    let template = template();
-    let resources = template["Resources"].as_object().unwrap();
-    let named = |ids: BTreeSet<String>| -> BTreeSet<String> {
-        ids.into_iter()
-            .filter_map(|id| {
-                Some(format!(
-                    "{}:{}",
-                    kind_of(resources.get(&id)?)?,
-                    talk_name(&id)
-                ))
-            })
-            .collect()
-    };
-    for (id, function) in functions(&template) {
-        let tags = &function["Properties"]["Tags"];
-        let declared_up = parse_tag(tags["Upstream"].as_str().unwrap());
-        let declared_down = parse_tag(tags["Downstream"].as_str().unwrap());
-
-        // Upstream: what triggers the function (API routes, queues).
-        let mut up = BTreeSet::new();
-        references(&function["Properties"]["Events"], &mut up);
-        // Downstream: what its code is pointed at and allowed to touch.
-        let mut down = BTreeSet::new();
-        references(&function["Properties"]["Environment"], &mut down);
-        references(&function["Properties"]["Policies"], &mut down);
-
-        assert_eq!(declared_up, named(up), "{id}: Upstream");
-        assert_eq!(declared_down, named(down), "{id}: Downstream");
-    }
+    let template = Template::load(&root().join("template.yaml")).unwrap();
+    let declared = wiring::declared(&template).unwrap();
+    let drift = wiring::drift(&declared, &wiring::actual(&template));
+    assert!(drift.is_empty(), "{drift:#?}");
 }
 
 #[test]

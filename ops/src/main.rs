@@ -1,0 +1,481 @@
+//! `feedback-ops`: the operations CLI. `feedback-ops deps --help` for the dependency
+//! graph.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Parser, Subcommand};
+use feedback_ops::deps::export::{self, Format};
+use feedback_ops::deps::graph::Graph;
+use feedback_ops::deps::live;
+use feedback_ops::deps::wiring::{self, Drift};
+use feedback_ops::template::Template;
+
+#[derive(Parser)]
+#[command(
+    name = "feedback-ops",
+    version,
+    about = "Operations for online-feedback"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The dependency graph (the talk's OC1): from the Upstream/Downstream tags and from
+    /// the template's real wiring.
+    #[command(after_help = DEPS_EXAMPLES)]
+    Deps(DepsArgs),
+}
+
+const DEPS_EXAMPLES: &str = "\
+Examples:
+  feedback-ops deps show                      every node, what it depends on, what depends on it
+  feedback-ops deps of add-comments           what add-comments depends on (the talk's query)
+  feedback-ops deps on comments-table         what depends on the table
+  feedback-ops deps impact comments-table     what breaks, transitively, if the table fails
+  feedback-ops deps check                     tags against wiring; exit 1 on drift
+  feedback-ops deps export --format gremlin   a script for any TinkerPop server
+  feedback-ops deps --from-stack online-feedback-dev --region eu-west-1
+                                              the deployed tags, with each live version";
+
+#[derive(clap::Args)]
+struct DepsArgs {
+    /// The SAM template.
+    #[arg(long, global = true, default_value = "template.yaml")]
+    template: PathBuf,
+    /// JSON output, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Answer from the template's real wiring instead of its tags.
+    #[arg(long, global = true)]
+    wiring: bool,
+    /// Read the tags of a deployed stack's functions and compare them with the template.
+    #[arg(long, value_name = "STACK")]
+    from_stack: Option<String>,
+    /// With --from-stack: an AWS-compatible endpoint, such as a moto server.
+    #[arg(long, requires = "from_stack")]
+    endpoint: Option<String>,
+    /// With --from-stack: the region.
+    #[arg(long, requires = "from_stack")]
+    region: Option<String>,
+    #[command(subcommand)]
+    query: Option<Query>,
+}
+
+#[derive(Subcommand)]
+enum Query {
+    /// Every node with what it depends on and what depends on it.
+    Show,
+    /// What NAME depends on (one hop).
+    Of {
+        /// A node: add-comments, comments-queue, …
+        name: String,
+    },
+    /// What depends on NAME (one hop).
+    On {
+        /// A node.
+        name: String,
+    },
+    /// Everything that breaks, transitively, if NAME fails, each with its path.
+    Impact {
+        /// A node.
+        name: String,
+    },
+    /// Declared (tags) against actual (wiring): missing, extra and unknown names.
+    /// Exits 1 on drift.
+    Check,
+    /// The graph as DOT, Mermaid, JSON, a Gremlin script or Neptune CSV.
+    Export {
+        /// The format.
+        #[arg(long, value_enum)]
+        format: Format,
+        /// For neptune-csv: the directory for vertices.csv and edges.csv.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Deps(args) => deps(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Colour for a terminal, plain text for pipes and files.
+struct Style {
+    colour: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    fn green(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+}
+
+fn deps(args: DepsArgs) -> Result<ExitCode> {
+    let template = Template::load(&args.template)?;
+    let declared = wiring::declared(&template)?;
+    let actual = wiring::actual(&template);
+    let style = Style {
+        colour: std::io::stdout().is_terminal() && !args.json,
+    };
+    if let Some(stack) = &args.from_stack {
+        if args.query.is_some() {
+            bail!("--from-stack reports on a deployed stack; use it without a query");
+        }
+        return live_report(&args, stack, &template, &style);
+    }
+    let Some(query) = args.query else {
+        bail!("name a query (show, of, on, impact, check, export) or --from-stack; see --help");
+    };
+    let graph = if args.wiring {
+        &actual
+    } else {
+        &declared.graph
+    };
+    let mut out = std::io::stdout().lock();
+    match query {
+        Query::Show => {
+            if args.json {
+                writeln!(out, "{}", export::json(graph))?;
+            } else {
+                show(&mut out, graph, &style)?;
+            }
+        }
+        Query::Of { name } => one_hop(&mut out, graph, &name, true, args.json, &style)?,
+        Query::On { name } => one_hop(&mut out, graph, &name, false, args.json, &style)?,
+        Query::Impact { name } => impact(&mut out, graph, &name, args.json, &style)?,
+        Query::Check => {
+            let drift = wiring::drift(&declared, &actual);
+            report_drift(&mut out, &drift, actual.edges().count(), args.json, &style)?;
+            if !drift.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Query::Export { format, out: dir } => match format {
+            Format::Dot => write!(out, "{}", export::dot(graph))?,
+            Format::Mermaid => write!(out, "{}", export::mermaid(graph))?,
+            Format::Json => writeln!(out, "{}", export::json(graph))?,
+            Format::Gremlin => write!(out, "{}", export::gremlin(graph))?,
+            Format::NeptuneCsv => {
+                let (vertices, edges) = export::neptune_csv(graph);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                for (file, text) in [("vertices.csv", vertices), ("edges.csv", edges)] {
+                    let path = dir.join(file);
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    writeln!(out, "wrote {}", path.display())?;
+                }
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn known(graph: &Graph, name: &str) -> Result<()> {
+    if graph.kind(name).is_none() {
+        let names: Vec<&str> = graph.nodes().map(|(n, _)| n).collect();
+        bail!(
+            "no node named {name:?}; the nodes are: {}",
+            names.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn show(out: &mut impl std::io::Write, graph: &Graph, style: &Style) -> Result<()> {
+    let rows: Vec<(&str, &str, String, String)> = graph
+        .nodes()
+        .map(|(name, kind)| {
+            let of = graph.depends_on(name).join(", ");
+            let on = graph.dependents(name).join(", ");
+            (
+                name,
+                kind.tag(),
+                if of.is_empty() { "-".into() } else { of },
+                on,
+            )
+        })
+        .collect();
+    let name_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(4);
+    let of_width = rows.iter().map(|r| r.2.len()).max().unwrap_or(0).max(10);
+    let header = format!(
+        "{:<name_width$}  KIND  {:<of_width$}  DEPENDED ON BY",
+        "NODE", "DEPENDS ON"
+    );
+    writeln!(out, "{}", style.bold(&header))?;
+    for (name, kind, of, on) in rows {
+        writeln!(out, "{name:<name_width$}  {kind:<4}  {of:<of_width$}  {on}")?;
+    }
+    Ok(())
+}
+
+fn one_hop(
+    out: &mut impl std::io::Write,
+    graph: &Graph,
+    name: &str,
+    outward: bool,
+    json: bool,
+    style: &Style,
+) -> Result<()> {
+    known(graph, name)?;
+    let found = if outward {
+        graph.depends_on(name)
+    } else {
+        graph.dependents(name)
+    };
+    if json {
+        let nodes: Vec<_> = found
+            .iter()
+            .map(|n| serde_json::json!({"name": n, "kind": graph.kind(n)}))
+            .collect();
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"node": name, if outward { "depends_on" } else { "dependents" }: nodes})
+        )?;
+        return Ok(());
+    }
+    let heading = if outward {
+        format!("{name} depends on:")
+    } else {
+        format!("depends on {name}:")
+    };
+    writeln!(out, "{}", style.bold(&heading))?;
+    if found.is_empty() {
+        writeln!(out, "  (nothing)")?;
+    }
+    for node in found {
+        writeln!(
+            out,
+            "  {:<4} {node}",
+            graph.kind(node).map_or("?", |k| k.tag())
+        )?;
+    }
+    Ok(())
+}
+
+fn impact(
+    out: &mut impl std::io::Write,
+    graph: &Graph,
+    name: &str,
+    json: bool,
+    style: &Style,
+) -> Result<()> {
+    known(graph, name)?;
+    let impacts = graph.impact(name);
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"failed": name, "breaks": impacts})
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!("if {name} fails, {} break:", impacts.len()))
+    )?;
+    let width = impacts.iter().map(|i| i.node.len()).max().unwrap_or(0);
+    for impact in impacts {
+        writeln!(
+            out,
+            "  {:<width$}  via {}",
+            style.red(&impact.node),
+            impact.path.join(" ← ")
+        )?;
+    }
+    Ok(())
+}
+
+fn report_drift(
+    out: &mut impl std::io::Write,
+    drift: &Drift,
+    edges: usize,
+    json: bool,
+    style: &Style,
+) -> Result<()> {
+    if json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"ok": drift.is_empty(), "drift": drift})
+        )?;
+        return Ok(());
+    }
+    if drift.is_empty() {
+        writeln!(
+            out,
+            "{} the tags declare exactly the {edges} dependencies the wiring has",
+            style.green("ok:")
+        )?;
+        return Ok(());
+    }
+    for (from, to, why) in &drift.missing {
+        writeln!(
+            out,
+            "{} {from} → {to} is wired ({}) but not in the tags",
+            style.red("missing:"),
+            why.join(", ")
+        )?;
+    }
+    for (from, to) in &drift.extra {
+        writeln!(
+            out,
+            "{} {from} → {to} is in the tags but not wired",
+            style.red("extra:")
+        )?;
+    }
+    for unknown in &drift.unknown {
+        writeln!(
+            out,
+            "{} {} tag {} names {}, which the template does not have",
+            style.red("unknown:"),
+            unknown.function,
+            unknown.tag,
+            unknown.entry
+        )?;
+    }
+    Ok(())
+}
+
+fn live_report(
+    args: &DepsArgs,
+    stack: &str,
+    template: &Template,
+    style: &Style,
+) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let functions = runtime.block_on(async {
+        let mut loader = aws_config::from_env();
+        if let Some(endpoint) = &args.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let Some(region) = &args.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        let lambda = aws_sdk_lambda::Client::new(&loader.load().await);
+        live::stack_functions(&lambda, stack).await
+    })?;
+    if functions.is_empty() {
+        bail!(
+            "no function carries the tag aws:cloudformation:stack-name = {stack}: is the stack deployed in this region?"
+        );
+    }
+    // The deployed tags against the template's: a stack not updated since its tags
+    // changed, or edited by hand, shows here.
+    let mut mismatches = Vec::new();
+    for (name, function) in &functions {
+        for (tag, deployed) in [
+            ("Upstream", &function.upstream),
+            ("Downstream", &function.downstream),
+        ] {
+            let declared = template_tag(template, name, tag);
+            if normalised(name, tag, deployed)? != normalised(name, tag, &declared)? {
+                mismatches.push(format!(
+                    "{name}: deployed {tag} {deployed:?}, template declares {declared:?}"
+                ));
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"stack": stack, "functions": functions, "mismatches": mismatches})
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{}",
+            style.bold(&format!(
+                "{:<28}  {:<28}  {:<36}  {}",
+                "FUNCTION (live version)", "DEPLOYED AS", "UPSTREAM", "DOWNSTREAM"
+            ))
+        )?;
+        for function in functions.values() {
+            writeln!(
+                out,
+                "{:<28}  {:<28}  {:<36}  {}",
+                function.versioned_name(),
+                function.function_name,
+                function.upstream,
+                function.downstream
+            )?;
+        }
+        for mismatch in &mismatches {
+            writeln!(out, "{} {mismatch}", style.red("differs:"))?;
+        }
+        if mismatches.is_empty() {
+            writeln!(
+                out,
+                "{} the deployed tags match the template",
+                style.green("ok:")
+            )?;
+        }
+    }
+    Ok(if mismatches.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The template's value of `tag` on the function named `name` (empty if none).
+fn template_tag(template: &Template, name: &str, tag: &str) -> String {
+    template
+        .resources()
+        .iter()
+        .find(|(id, _)| feedback_ops::template::talk_name(id) == name)
+        .and_then(|(_, resource)| resource["Properties"]["Tags"][tag].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A tag's entries without versions, sorted: `Fn:status-2;SQS:q` and `SQS:q;Fn:status`
+/// declare the same dependencies.
+fn normalised(name: &str, tag: &str, value: &str) -> Result<Vec<String>> {
+    let mut entries: Vec<String> = feedback_ops::deps::tags::parse_tag(name, tag, value)?
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e.kind,
+                feedback_ops::deps::tags::split_version(&e.name).0
+            )
+        })
+        .collect();
+    entries.sort();
+    Ok(entries)
+}

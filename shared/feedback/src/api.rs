@@ -131,8 +131,7 @@ impl ApiError {
 
     /// Logs the error once, with its `source()` chain: client errors at INFO (they are
     /// expected traffic), server errors at ERROR (they are what the alarms count).
-    pub fn log(&self) {
-        let status = self.to_problem(&CorrelationId::generate()).status();
+    fn log(&self, status: StatusCode) {
         if status.is_server_error() {
             tracing::error!(
                 error = self as &dyn std::error::Error,
@@ -155,8 +154,9 @@ impl ApiError {
 
     /// Logs the error and answers with its problem response.
     pub fn into_response(self, correlation_id: &CorrelationId) -> http::Response<String> {
-        self.log();
-        self.to_problem(correlation_id).into_response()
+        let problem = self.to_problem(correlation_id);
+        self.log(problem.status());
+        problem.into_response()
     }
 }
 

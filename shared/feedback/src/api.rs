@@ -2,7 +2,7 @@
 //! error a request can meet to its RFC 9457 problem response.
 //!
 //! Clients see the problem; the logs see the error with its whole `source()` chain
-//! (logged once, by [`ApiError::log`], at the edge).
+//! (logged once, by [`ApiError::into_response`], at the edge).
 
 use http::{HeaderValue, StatusCode, header};
 use ops_kit::{CORRELATION_HEADER, CorrelationId, FieldError, Problem};

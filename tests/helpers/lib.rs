@@ -275,6 +275,18 @@ impl TestApp {
         }
     }
 
+    /// Sends a raw message body to `queue_url`, as something other than
+    /// `add-comments` might (a poison message, a message for the DLQ).
+    pub async fn send_raw(&self, queue_url: &str, body: &str) {
+        self.sqs
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .expect("send a raw message");
+    }
+
     /// Receives up to 10 messages as the event source mapping would, with a
     /// visibility timeout of `visibility_secs`.
     pub async fn receive(&self, visibility_secs: i32) -> SqsEvent {
@@ -513,7 +525,7 @@ pub fn api_request(
     query: &[(&str, &str)],
     path_parameters: &[(&str, &str)],
 ) -> Request {
-    let mut event = api_event(
+    from_event(&api_event(
         method,
         resource,
         path,
@@ -521,11 +533,7 @@ pub fn api_request(
         headers,
         query,
         path_parameters,
-    );
-    if let Some(body) = body {
-        event["body"] = Value::String(body.to_owned());
-    }
-    from_event(&event)
+    ))
 }
 
 /// An API Gateway REST (v1) event as JSON, for tests that alter it before use.
@@ -538,24 +546,8 @@ pub fn api_event(
     query: &[(&str, &str)],
     path_parameters: &[(&str, &str)],
 ) -> Value {
-    let mut multi_headers = serde_json::Map::new();
-    for (name, value) in headers {
-        let entry = multi_headers
-            .entry((*name).to_owned())
-            .or_insert_with(|| json!([]));
-        if let Some(values) = entry.as_array_mut() {
-            values.push(json!(value));
-        }
-    }
-    let mut multi_query = serde_json::Map::new();
-    for (name, value) in query {
-        let entry = multi_query
-            .entry((*name).to_owned())
-            .or_insert_with(|| json!([]));
-        if let Some(values) = entry.as_array_mut() {
-            values.push(json!(value));
-        }
-    }
+    let multi_headers = multi_value(headers);
+    let multi_query = multi_value(query);
     let path_parameters: serde_json::Map<String, Value> = path_parameters
         .iter()
         .map(|(k, v)| ((*k).to_owned(), json!(v)))
@@ -581,6 +573,21 @@ pub fn api_event(
         "body": body,
         "isBase64Encoded": false,
     })
+}
+
+/// Name-value pairs as API Gateway's multi-value maps: `{"name": ["v1", "v2"]}`.
+fn multi_value(pairs: &[(&str, &str)]) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    for (name, value) in pairs {
+        if let Some(values) = map
+            .entry((*name).to_owned())
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+        {
+            values.push(json!(value));
+        }
+    }
+    map
 }
 
 /// A request from an event's JSON, with a Lambda context.

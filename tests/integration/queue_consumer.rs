@@ -39,13 +39,8 @@ async fn a_batch_with_one_poison_record_reports_exactly_that_record_and_stores_t
         let response = app.post_json(&json!({"text": format!("good {n}")})).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
     }
-    app.sqs
-        .send_message()
-        .queue_url(&app.queue_url)
-        .message_body(r#"{"text":"no id and no time"}"#)
-        .send()
-        .await
-        .unwrap();
+    app.send_raw(&app.queue_url, r#"{"text":"no id and no time"}"#)
+        .await;
 
     let batch = app.receive(30).await;
     assert_eq!(batch.records.len(), 5);
@@ -65,13 +60,7 @@ async fn a_batch_with_one_poison_record_reports_exactly_that_record_and_stores_t
 #[tokio::test]
 async fn a_poison_message_reaches_the_dead_letter_queue_after_three_receives() {
     let app = TestApp::spawn().await;
-    app.sqs
-        .send_message()
-        .queue_url(&app.queue_url)
-        .message_body("not even json")
-        .send()
-        .await
-        .unwrap();
+    app.send_raw(&app.queue_url, "not even json").await;
 
     for receive in 1..=MAX_RECEIVE_COUNT {
         let batch = app.receive(0).await;

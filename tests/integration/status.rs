@@ -24,13 +24,7 @@ async fn with_every_dependency_up_the_status_is_ok_and_lists_each_check() {
 #[tokio::test]
 async fn messages_in_the_dead_letter_queue_make_the_status_degraded() {
     let app = TestApp::spawn().await;
-    app.sqs
-        .send_message()
-        .queue_url(&app.dlq_url)
-        .message_body("x")
-        .send()
-        .await
-        .unwrap();
+    app.send_raw(&app.dlq_url, "x").await;
     let response = app.status(None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let status = json_body(&response);

@@ -236,6 +236,7 @@ async fn one_correlation_id_follows_a_comment_from_the_response_to_the_stored_it
         .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let metrics = store.emf_lines();
+    metrics.iter().for_each(assert_emf_rules);
     let line = metrics
         .iter()
         .find(|l| l.get("CommentsStored").is_some())
@@ -384,7 +385,9 @@ async fn full_fault_injection_fails_every_invocation_visibly_and_nothing_is_lost
         .wait_for_log(|l| l["message"] == "invocation failed" && l["level"] == "ERROR")
         .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(metric_total(&broken.emf_lines(), "InvocationErrors"), 1);
+    let failed = broken.emf_lines();
+    failed.iter().for_each(assert_emf_rules);
+    assert_eq!(metric_total(&failed, "InvocationErrors"), 1);
 
     // The message was not deleted: once the fault is off, it is stored.
     let healthy = start("push-to-db", &app, &[]).await;

@@ -26,7 +26,7 @@ TRANSLATED := target/template.translated.json
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help test lint fmt check-toolchain build-functions check-template build bench demo clean-venv
+.PHONY: help test lint fmt check-toolchain build-functions check-template build bench demo clean-tools
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -123,5 +123,5 @@ demo: ## The local live demo (arrives with the local-stack work; see README).
 	@echo "Until then, 'make test' runs every function against a local moto server."
 	@exit 2
 
-clean-venv: ## Remove the project's installed tools (reinstalled on next use).
+clean-tools: ## Remove the project's installed tools (reinstalled on next use).
 	rm -rf $(VENV) $(TOOLS)

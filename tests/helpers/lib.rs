@@ -40,7 +40,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use feedback::{DynamoCommentStore, SqsCommentQueue};
+use feedback::{CommentStore as _, DynamoCommentStore, SqsCommentQueue};
 use lambda_http::{Request, RequestExt as _};
 use serde_json::{Value, json};
 
@@ -285,6 +285,29 @@ impl TestApp {
             .send()
             .await
             .expect("send a raw message");
+    }
+
+    /// Deletes the test's table, as an outage of the table would look to the code.
+    pub async fn drop_table(&self) {
+        self.dynamodb
+            .delete_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("delete the table");
+    }
+
+    /// Stores a comment with `text` directly through the store adapter, skipping the
+    /// queue; returns it.
+    pub async fn store_comment(&self, text: &str) -> feedback::Comment {
+        let comment = feedback::NewComment {
+            author: None,
+            text: feedback::CommentText::parse(text).expect("valid text"),
+            rating: None,
+        }
+        .accept(ops_kit::CorrelationId::generate());
+        self.store.insert(&comment).await.expect("store a comment");
+        comment
     }
 
     /// Receives up to 10 messages as the event source mapping would, with a

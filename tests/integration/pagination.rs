@@ -1,22 +1,15 @@
 //! `GET /comments`: newest first, every comment exactly once across pages.
 
-use feedback::{CommentStore, CommentText, NewComment, PageCursor};
+use feedback::PageCursor;
 use feedback_tests::{TestApp, json_body};
 use http::StatusCode;
-use ops_kit::CorrelationId;
 
 #[tokio::test]
 async fn paging_through_three_pages_returns_every_comment_once_newest_first() {
     let app = TestApp::spawn().await;
     let mut ids = Vec::new();
     for n in 0..45 {
-        let comment = NewComment {
-            author: None,
-            text: CommentText::parse(format!("comment {n}")).unwrap(),
-            rating: None,
-        }
-        .accept(CorrelationId::generate());
-        app.store.insert(&comment).await.unwrap();
+        let comment = app.store_comment(&format!("comment {n}")).await;
         ids.push(comment.id.to_string());
     }
     ids.sort();
@@ -49,13 +42,7 @@ async fn paging_through_three_pages_returns_every_comment_once_newest_first() {
 async fn a_page_that_ends_exactly_at_the_last_comment_has_no_next_cursor() {
     let app = TestApp::spawn().await;
     for n in 0..3 {
-        let comment = NewComment {
-            author: None,
-            text: CommentText::parse(format!("c{n}")).unwrap(),
-            rating: None,
-        }
-        .accept(CorrelationId::generate());
-        app.store.insert(&comment).await.unwrap();
+        app.store_comment(&format!("c{n}")).await;
     }
     let page = json_body(&app.list(&[("limit", "3")]).await);
     assert_eq!(page["items"].as_array().unwrap().len(), 3);

@@ -81,12 +81,7 @@ async fn a_record_whose_write_fails_is_reported_for_redelivery() {
     let message_id = batch.records[0].message_id.clone().unwrap();
 
     // The table disappears between the post and the write.
-    app.dynamodb
-        .delete_table()
-        .table_name(&app.table)
-        .send()
-        .await
-        .unwrap();
+    app.drop_table().await;
     let response = app.deliver(batch).await;
     let failed = failed_ids(&response);
     assert_eq!(failed, [message_id.as_str()]);

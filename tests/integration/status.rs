@@ -36,12 +36,7 @@ async fn messages_in_the_dead_letter_queue_make_the_status_degraded() {
 #[tokio::test]
 async fn a_missing_table_makes_the_status_unavailable_with_a_503() {
     let app = TestApp::spawn().await;
-    app.dynamodb
-        .delete_table()
-        .table_name(&app.table)
-        .send()
-        .await
-        .unwrap();
+    app.drop_table().await;
     let response = app.status(None).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let status = json_body(&response);

@@ -21,6 +21,10 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 CFN_GUARD_VERSION := 3.2.1
 CFN_GUARD := $(TOOLS)/cfn-guard/bin/cfn-guard
 TRANSLATED := target/template.translated.json
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+# make demo: the port, and any other feedback-ops dev flags (DEMO_FLAGS="--concurrency 4").
+PORT ?= 3000
+DEMO_FLAGS ?=
 
 # The template checks and sam build work offline, but the SAM CLI wants a region.
 export AWS_DEFAULT_REGION ?= eu-west-1
@@ -110,18 +114,21 @@ $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 		-r tools/requirements-moto.txt -c tools/moto-constraints.txt
 	@touch $@
 
-bench: check-toolchain ## Benchmarks, not part of make test: the ops kit's cost per invocation and init time.
+bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the ops kit's cost per invocation, init time, post -> listed latency.
 	@echo "==> building release binaries for the init benchmark (the first build takes several minutes)"
 	cargo build --release --bins -p feedback-bench -p add-comments
 	@echo "==> per-invocation cost of the ops kit (logs and metrics go to /dev/null)"
 	METRICS_NAMESPACE=Bench cargo bench -p feedback-bench --bench ops_layer > /dev/null
 	@echo "==> init time"
 	cargo bench -p feedback-bench --bench init_time
+	@echo "==> end to end on the local stack: post -> listed, 100 comments (debug binaries, as make demo runs them)"
+	cargo build --workspace --bins --locked
+	$(PYTHON) tools/e2e-latency.py $(TARGET_DIR)/debug/feedback-ops $(TARGET_DIR)/debug 100
 
-demo: ## The local live demo (arrives with the local-stack work; see README).
-	@echo "make demo is not built yet: the local stack (feedback-ops dev) is the next piece of work."
-	@echo "Until then, 'make test' runs every function against a local moto server."
-	@exit 2
+demo: check-toolchain $(MOTO_SERVER) ## The local stack on http://127.0.0.1:3000 (PORT=n to change): functions, API Gateway, SQS, X-Ray, ops API.
+	@echo "==> building feedback-ops and the function binaries (the first build takes a few minutes)"
+	cargo build --workspace --bins --locked
+	$(TARGET_DIR)/debug/feedback-ops dev --port $(PORT) $(DEMO_FLAGS)
 
 clean-tools: ## Remove the project's installed tools (reinstalled on next use).
 	rm -rf $(VENV) $(TOOLS)

@@ -26,10 +26,56 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The local stack: the real function binaries as Lambda runs them, API Gateway, the
+    /// SQS event source and an X-Ray daemon, on loopback, against moto.
+    #[command(after_help = DEV_EXAMPLES)]
+    Dev(DevArgs),
     /// The dependency graph (the talk's OC1): from the Upstream/Downstream tags and from
     /// the template's real wiring.
     #[command(after_help = DEPS_EXAMPLES)]
     Deps(DepsArgs),
+}
+
+const DEV_EXAMPLES: &str = "\
+Examples:
+  feedback-ops dev                            build, start moto, serve http://127.0.0.1:3000
+  feedback-ops dev --port 8080 --concurrency 4
+  feedback-ops dev --endpoint http://127.0.0.1:5000   an AWS-compatible endpoint already running
+  feedback-ops dev --visibility-timeout 5     failed messages come back after 5 s, not 90 s";
+
+#[derive(clap::Args)]
+struct DevArgs {
+    /// The SAM template the stack is provisioned from.
+    #[arg(long, default_value = "template.yaml")]
+    template: PathBuf,
+    /// The port for the API and the ops API (0: any free port).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// Use this AWS-compatible endpoint instead of starting moto.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// The stack name the table, queue and function names derive from.
+    #[arg(long, default_value = "online-feedback-local")]
+    stack_name: String,
+    /// The region in ARNs and the functions' `AWS_REGION`.
+    #[arg(long, default_value = "eu-west-1")]
+    region: String,
+    /// Execution environments per function.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=32))]
+    concurrency: u16,
+    /// Run the binaries in this directory instead of building them.
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Build with --release.
+    #[arg(long, conflicts_with = "bin_dir")]
+    release: bool,
+    /// Override every queue's visibility timeout, in seconds (the template says 90): how
+    /// soon a failed message is received again.
+    #[arg(long)]
+    visibility_timeout: Option<u32>,
+    /// Print only the banner and errors, not every function's log lines.
+    #[arg(long)]
+    quiet: bool,
 }
 
 const DEPS_EXAMPLES: &str = "\
@@ -104,6 +150,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Deps(args) => deps(args),
+        Command::Dev(args) => dev(args),
     };
     match result {
         Ok(code) => code,
@@ -112,6 +159,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn dev(args: DevArgs) -> Result<ExitCode> {
+    let options = feedback_ops::dev::DevOptions {
+        template: args.template,
+        port: args.port,
+        endpoint: args.endpoint,
+        stack_name: args.stack_name,
+        region: args.region,
+        concurrency: usize::from(args.concurrency),
+        bin_dir: args.bin_dir,
+        release: args.release,
+        visibility_timeout: args.visibility_timeout,
+        quiet: args.quiet,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("start the async runtime")?;
+    runtime.block_on(feedback_ops::dev::run(options))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Colour for a terminal, plain text for pipes and files.

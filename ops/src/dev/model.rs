@@ -1,0 +1,752 @@
+//! What the local stack runs, read from `template.yaml`: the table, the queues and their
+//! redrive policy, the functions with their environment, routes and event sources.
+//!
+//! Intrinsic functions are resolved as CloudFormation would for a stack named
+//! `stack_name`: `Ref` (parameters take their defaults, resources their physical names),
+//! `Fn::GetAtt … .Arn`, `Fn::Sub`, `Fn::If` on the template's conditions,
+//! `Fn::FindInMap`, `Fn::Equals`, `Fn::Not`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::template::{Template, talk_name};
+
+/// The account id the local stack's ARNs carry (moto's default).
+pub const ACCOUNT: &str = "123456789012";
+
+/// A resolution failed: the template uses something the local stack cannot resolve.
+#[derive(Debug, thiserror::Error)]
+#[error("template.yaml: {0}")]
+pub struct ModelError(String);
+
+/// A DynamoDB table to create.
+#[derive(Clone, Debug)]
+pub struct TableSpec {
+    /// The logical id.
+    pub logical_id: String,
+    /// The physical name.
+    pub name: String,
+    /// The resolved `Properties`.
+    pub properties: Value,
+}
+
+/// An SQS queue to create.
+#[derive(Clone, Debug)]
+pub struct QueueSpec {
+    /// The logical id.
+    pub logical_id: String,
+    /// The physical name.
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// `VisibilityTimeout`, seconds.
+    pub visibility_timeout: u32,
+    /// `MessageRetentionPeriod`, seconds.
+    pub retention: Option<u32>,
+    /// The redrive policy: the dead-letter queue's logical id and `maxReceiveCount`.
+    pub redrive: Option<(String, u32)>,
+}
+
+/// An API route of a function (an `Api` event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// Upper-case method, or `ANY`.
+    pub method: String,
+    /// The resource path with `{name}` parameters, such as `/status/{id}`.
+    pub path: String,
+}
+
+/// An SQS event source of a function.
+#[derive(Clone, Debug)]
+pub struct SqsSource {
+    /// The queue's logical id.
+    pub queue: String,
+    /// `BatchSize`.
+    pub batch_size: u32,
+    /// `MaximumBatchingWindowInSeconds`.
+    pub batching_window_secs: u32,
+    /// Whether `FunctionResponseTypes` has `ReportBatchItemFailures`.
+    pub report_batch_item_failures: bool,
+}
+
+/// A function to host.
+#[derive(Clone, Debug)]
+pub struct FunctionSpec {
+    /// The logical id, such as `AddCommentsFunction`.
+    pub logical_id: String,
+    /// The name in the dependency tags and the console, such as `add-comments`.
+    pub name: String,
+    /// The physical function name.
+    pub function_name: String,
+    /// The cargo binary (`Metadata.BuildProperties.Binary`).
+    pub binary: String,
+    /// `MemorySize`, MB.
+    pub memory_mb: u32,
+    /// `Timeout`, seconds.
+    pub timeout_secs: u32,
+    /// The log group (`LoggingConfig.LogGroup`, or `/aws/lambda/<name>`).
+    pub log_group: String,
+    /// `LoggingConfig.LogFormat`.
+    pub log_format: String,
+    /// `LoggingConfig.ApplicationLogLevel`, if set.
+    pub log_level: Option<String>,
+    /// The environment the template sets (Globals merged with the function's own).
+    pub environment: BTreeMap<String, String>,
+    /// The alias `AutoPublishAlias` creates, if any.
+    pub alias: Option<String>,
+    /// API routes.
+    pub routes: Vec<Route>,
+    /// SQS event sources.
+    pub sqs_sources: Vec<SqsSource>,
+}
+
+/// The API (an `AWS::Serverless::Api`).
+#[derive(Clone, Debug)]
+pub struct ApiSpec {
+    /// The node name, such as `feedback-api`.
+    pub name: String,
+    /// The stage name.
+    pub stage: String,
+}
+
+/// Everything the local stack provisions and runs.
+#[derive(Clone, Debug)]
+pub struct StackModel {
+    /// The stack name physical names derive from.
+    pub stack_name: String,
+    /// The region in ARNs and the functions' `AWS_REGION`.
+    pub region: String,
+    /// Tables.
+    pub tables: Vec<TableSpec>,
+    /// Queues, dead-letter queues first.
+    pub queues: Vec<QueueSpec>,
+    /// Functions with a route or an event source (the others, such as the CodeDeploy
+    /// hook, have nothing to invoke them locally).
+    pub functions: Vec<FunctionSpec>,
+    /// Functions the template has that nothing invokes locally.
+    pub not_hosted: Vec<String>,
+    /// The API.
+    pub api: ApiSpec,
+}
+
+/// The physical values a `Ref` and a `GetAtt … .Arn` resolve to.
+#[derive(Clone, Debug, Default)]
+pub struct Physical {
+    refs: BTreeMap<String, String>,
+    arns: BTreeMap<String, String>,
+}
+
+impl Physical {
+    /// Sets what `Ref logical_id` is, and its ARN.
+    pub fn set(&mut self, logical_id: &str, reference: String, arn: String) {
+        self.refs.insert(logical_id.to_owned(), reference);
+        self.arns.insert(logical_id.to_owned(), arn);
+    }
+
+    /// What `Ref logical_id` resolves to.
+    pub fn reference(&self, logical_id: &str) -> Option<String> {
+        self.refs.get(logical_id).cloned()
+    }
+}
+
+struct Resolver<'a> {
+    template: &'a Template,
+    stack_name: &'a str,
+    region: &'a str,
+    physical: &'a Physical,
+}
+
+impl Resolver<'_> {
+    fn parameter(&self, name: &str) -> Option<Value> {
+        self.template.document()["Parameters"][name]
+            .get("Default")
+            .map(|value| match value {
+                Value::Number(n) => Value::String(n.to_string()),
+                other => other.clone(),
+            })
+    }
+
+    fn pseudo(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "AWS::StackName" => self.stack_name.to_owned(),
+            "AWS::Region" => self.region.to_owned(),
+            "AWS::AccountId" => ACCOUNT.to_owned(),
+            "AWS::Partition" => "aws".to_owned(),
+            "AWS::URLSuffix" => "amazonaws.com".to_owned(),
+            _ => return None,
+        })
+    }
+
+    fn reference(&self, name: &str) -> Result<Value, ModelError> {
+        if let Some(value) = self.pseudo(name) {
+            return Ok(Value::String(value));
+        }
+        if name == "AWS::NoValue" {
+            return Ok(Value::Null);
+        }
+        if let Some(value) = self.parameter(name) {
+            return Ok(value);
+        }
+        if let Some((function, "Version")) = name.split_once('.') {
+            let arn = self.arn(function)?;
+            return Ok(Value::String(format!("{arn}:1")));
+        }
+        self.physical
+            .refs
+            .get(name)
+            .map(|value| Value::String(value.clone()))
+            .ok_or_else(|| ModelError(format!("!Ref {name}: nothing local has that name")))
+    }
+
+    fn arn(&self, logical_id: &str) -> Result<String, ModelError> {
+        self.physical
+            .arns
+            .get(logical_id)
+            .cloned()
+            .ok_or_else(|| ModelError(format!("!GetAtt {logical_id}.Arn: no such local resource")))
+    }
+
+    fn condition(&self, name: &str) -> Result<bool, ModelError> {
+        let condition = &self.template.document()["Conditions"][name];
+        if condition.is_null() {
+            return Err(ModelError(format!("no condition named {name}")));
+        }
+        self.truth(condition)
+    }
+
+    fn truth(&self, value: &Value) -> Result<bool, ModelError> {
+        if let Some(name) = value.get("Condition").and_then(Value::as_str) {
+            return self.condition(name);
+        }
+        match self.resolve(value)? {
+            Value::Bool(b) => Ok(b),
+            Value::String(s) if s == "true" || s == "false" => Ok(s == "true"),
+            other => Err(ModelError(format!("a condition resolved to {other}"))),
+        }
+    }
+
+    fn resolve(&self, value: &Value) -> Result<Value, ModelError> {
+        match value {
+            Value::Array(items) => Ok(Value::Array(
+                items
+                    .iter()
+                    .map(|item| self.resolve(item))
+                    .filter(|item| !matches!(item, Ok(Value::Null)))
+                    .collect::<Result<_, _>>()?,
+            )),
+            Value::Object(map) if map.len() == 1 => {
+                let (key, inner) = map.iter().next().unwrap_or_else(|| unreachable!());
+                self.intrinsic(key, inner)
+                    .unwrap_or_else(|| self.resolve_object(map))
+            }
+            Value::Object(map) => self.resolve_object(map),
+            other => Ok(other.clone()),
+        }
+    }
+
+    fn resolve_object(&self, map: &Map<String, Value>) -> Result<Value, ModelError> {
+        let mut out = Map::new();
+        for (key, inner) in map {
+            let resolved = self.resolve(inner)?;
+            if !resolved.is_null() {
+                out.insert(key.clone(), resolved);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// `None` when `key` is not an intrinsic function.
+    fn intrinsic(&self, key: &str, inner: &Value) -> Option<Result<Value, ModelError>> {
+        let text = |v: Value| match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        Some(match (key, inner) {
+            ("Ref", Value::String(name)) => self.reference(name),
+            ("Fn::GetAtt", Value::Array(parts)) => {
+                match (
+                    parts.first().and_then(Value::as_str),
+                    parts.get(1).and_then(Value::as_str),
+                ) {
+                    (Some(id), Some("Arn")) => self.arn(id).map(Value::String),
+                    (id, attribute) => Err(ModelError(format!(
+                        "!GetAtt {}.{}: only .Arn resolves locally",
+                        id.unwrap_or("?"),
+                        attribute.unwrap_or("?")
+                    ))),
+                }
+            }
+            ("Fn::Sub", Value::String(template)) => self.sub(template).map(Value::String),
+            ("Fn::If", Value::Array(parts)) if parts.len() == 3 => {
+                let name = parts[0].as_str().unwrap_or_default();
+                self.condition(name)
+                    .and_then(|yes| self.resolve(if yes { &parts[1] } else { &parts[2] }))
+            }
+            ("Fn::Equals", Value::Array(parts)) if parts.len() == 2 => {
+                match (self.resolve(&parts[0]), self.resolve(&parts[1])) {
+                    (Ok(a), Ok(b)) => Ok(Value::Bool(text(a) == text(b))),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                }
+            }
+            ("Fn::Not", Value::Array(parts)) if parts.len() == 1 => {
+                self.truth(&parts[0]).map(|b| Value::Bool(!b))
+            }
+            ("Fn::FindInMap", Value::Array(parts)) if parts.len() == 3 => {
+                let keys: Result<Vec<String>, _> = parts
+                    .iter()
+                    .map(|part| self.resolve(part).map(text))
+                    .collect();
+                keys.and_then(|keys| {
+                    let found = &self.template.document()["Mappings"][&keys[0]][&keys[1]][&keys[2]];
+                    if found.is_null() {
+                        Err(ModelError(format!("!FindInMap {keys:?}: no such entry")))
+                    } else {
+                        Ok(found.clone())
+                    }
+                })
+            }
+            _ if key.starts_with("Fn::") => Err(ModelError(format!(
+                "{key} is not resolved by the local stack"
+            ))),
+            _ => return None,
+        })
+    }
+
+    fn sub(&self, template: &str) -> Result<String, ModelError> {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| ModelError(format!("!Sub {template:?}: unclosed ${{")))?;
+            let name = &after[..end];
+            let value = if let Some(literal) = name.strip_prefix('!') {
+                format!("${{{literal}}}")
+            } else if let Some((id, "Arn")) = name.split_once('.') {
+                self.arn(id)?
+            } else {
+                match self.reference(name)? {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                }
+            };
+            out.push_str(&value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+impl StackModel {
+    /// Reads what to provision and run from `template`, for a stack named
+    /// `stack_name` in `region`. Queue URLs are not known until the queues exist:
+    /// [`StackModel::resolve_functions`] fills in the environment afterwards.
+    ///
+    /// # Errors
+    /// [`ModelError`] names what cannot be resolved.
+    pub fn read(template: &Template, stack_name: &str, region: &str) -> Result<Self, ModelError> {
+        let mut physical = Physical::default();
+        for (id, resource) in template.resources() {
+            let kind = resource["Type"].as_str().unwrap_or_default();
+            let name = format!("{stack_name}-{id}");
+            match kind {
+                "AWS::DynamoDB::Table" => {
+                    let arn = format!("arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}");
+                    physical.set(id, name, arn);
+                }
+                "AWS::SQS::Queue" => {
+                    let arn = format!("arn:aws:sqs:{region}:{ACCOUNT}:{name}");
+                    physical.set(id, name, arn);
+                }
+                _ => {}
+            }
+        }
+        let resolver = Resolver {
+            template,
+            stack_name,
+            region,
+            physical: &physical,
+        };
+        let mut tables = Vec::new();
+        let mut queues = Vec::new();
+        let mut api = ApiSpec {
+            name: "api".to_owned(),
+            stage: "Prod".to_owned(),
+        };
+        for (id, resource) in template.resources() {
+            match resource["Type"].as_str().unwrap_or_default() {
+                "AWS::DynamoDB::Table" => tables.push(TableSpec {
+                    logical_id: id.clone(),
+                    name: physical.refs[id].clone(),
+                    properties: resolver.resolve(&resource["Properties"])?,
+                }),
+                "AWS::SQS::Queue" => {
+                    let properties = resolver.resolve(&resource["Properties"])?;
+                    let number = |v: &Value| {
+                        v.as_u64()
+                            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                            .and_then(|n| u32::try_from(n).ok())
+                    };
+                    let redrive = &resource["Properties"]["RedrivePolicy"];
+                    let redrive = if redrive.is_null() {
+                        None
+                    } else {
+                        let target = crate::template::references(&redrive["deadLetterTargetArn"])
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| {
+                                ModelError(format!("{id}: a RedrivePolicy without a target queue"))
+                            })?;
+                        let count = number(&properties["RedrivePolicy"]["maxReceiveCount"])
+                            .ok_or_else(|| {
+                                ModelError(format!("{id}: a RedrivePolicy without maxReceiveCount"))
+                            })?;
+                        Some((target, count))
+                    };
+                    queues.push(QueueSpec {
+                        logical_id: id.clone(),
+                        name: physical.refs[id].clone(),
+                        arn: physical.arns[id].clone(),
+                        visibility_timeout: number(&properties["VisibilityTimeout"]).unwrap_or(30),
+                        retention: number(&properties["MessageRetentionPeriod"]),
+                        redrive,
+                    });
+                }
+                "AWS::Serverless::Api" => {
+                    let stage = resolver.resolve(&resource["Properties"]["StageName"])?;
+                    api = ApiSpec {
+                        name: talk_name(id),
+                        stage: stage.as_str().unwrap_or("Prod").to_owned(),
+                    };
+                }
+                _ => {}
+            }
+        }
+        // Dead-letter queues first: a redrive policy names an existing queue.
+        queues.sort_by_key(|queue| queue.redrive.is_some());
+        Ok(Self {
+            stack_name: stack_name.to_owned(),
+            region: region.to_owned(),
+            tables,
+            queues,
+            functions: Vec::new(),
+            not_hosted: Vec::new(),
+            api,
+        })
+    }
+
+    /// Reads the functions, now that `physical` knows every table's and queue's
+    /// physical value (queue URLs included).
+    ///
+    /// # Errors
+    /// [`ModelError`] names what cannot be resolved.
+    pub fn resolve_functions(
+        &mut self,
+        template: &Template,
+        physical: &Physical,
+    ) -> Result<(), ModelError> {
+        let mut physical = physical.clone();
+        let region = self.region.clone();
+        for (id, resource) in template.resources() {
+            let kind = resource["Type"].as_str().unwrap_or_default();
+            if kind == "AWS::Serverless::Function" {
+                let name = match &resource["Properties"]["FunctionName"] {
+                    Value::Null => format!("{}-{id}", self.stack_name),
+                    other => Resolver {
+                        template,
+                        stack_name: &self.stack_name,
+                        region: &region,
+                        physical: &physical,
+                    }
+                    .resolve(other)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                };
+                let arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}");
+                physical.set(id, name, arn);
+            }
+            if kind == "AWS::Serverless::Api" {
+                let api_id = "local".to_owned();
+                let arn = format!("arn:aws:apigateway:{region}::/restapis/{api_id}");
+                physical.set(id, api_id, arn);
+            }
+            if kind == "AWS::Logs::LogGroup" {
+                let name = Resolver {
+                    template,
+                    stack_name: &self.stack_name,
+                    region: &region,
+                    physical: &physical,
+                }
+                .resolve(&resource["Properties"]["LogGroupName"])?;
+                let name = name.as_str().unwrap_or_default().to_owned();
+                let arn = format!("arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}");
+                physical.set(id, name, arn);
+            }
+        }
+        let resolver = Resolver {
+            template,
+            stack_name: &self.stack_name,
+            region: &region,
+            physical: &physical,
+        };
+        let globals = template.document()["Globals"]["Function"]
+            .as_object()
+            .map(|globals| {
+                globals
+                    .iter()
+                    .filter(|(key, _)| HOSTED_PROPERTIES.contains(&key.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Map<String, Value>>()
+            })
+            .unwrap_or_default();
+        let globals = resolver.resolve(&Value::Object(globals))?;
+        for (id, resource) in template.resources() {
+            if resource["Type"] != "AWS::Serverless::Function" {
+                continue;
+            }
+            // Only what the local host uses: policies, alarms and deployment settings
+            // name resources that exist only in AWS.
+            let wanted: Map<String, Value> = HOSTED_PROPERTIES
+                .iter()
+                .filter_map(|key| {
+                    resource["Properties"]
+                        .get(*key)
+                        .map(|v| ((*key).to_owned(), v.clone()))
+                })
+                .collect();
+            let mut properties = resolver.resolve(&Value::Object(wanted))?;
+            merge_globals(&mut properties, &globals);
+            let function = function_spec(id, resource, &properties, &physical)?;
+            if function.routes.is_empty() && function.sqs_sources.is_empty() {
+                self.not_hosted.push(function.name);
+            } else {
+                self.functions.push(function);
+            }
+        }
+        Ok(())
+    }
+
+    /// The function named `name` (its talk name).
+    pub fn function(&self, name: &str) -> Option<&FunctionSpec> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+/// The function properties the local host reads.
+const HOSTED_PROPERTIES: [&str; 7] = [
+    "Environment",
+    "LoggingConfig",
+    "MemorySize",
+    "Timeout",
+    "AutoPublishAlias",
+    "FunctionName",
+    "Events",
+];
+
+/// Globals apply where the function says nothing; environment variables merge.
+fn merge_globals(properties: &mut Value, globals: &Value) {
+    let (Some(properties), Some(globals)) = (properties.as_object_mut(), globals.as_object())
+    else {
+        return;
+    };
+    for (key, value) in globals {
+        if key == "Environment" {
+            let mut variables = value["Variables"].as_object().cloned().unwrap_or_default();
+            if let Some(own) = properties
+                .get("Environment")
+                .and_then(|e| e["Variables"].as_object())
+            {
+                variables.extend(own.clone());
+            }
+            properties.insert(
+                "Environment".into(),
+                serde_json::json!({ "Variables": variables }),
+            );
+        } else {
+            properties
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
+        }
+    }
+}
+
+fn function_spec(
+    id: &str,
+    resource: &Value,
+    properties: &Value,
+    physical: &Physical,
+) -> Result<FunctionSpec, ModelError> {
+    let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+        .as_str()
+        .ok_or_else(|| ModelError(format!("{id}: no Metadata.BuildProperties.Binary")))?
+        .to_owned();
+    let number = |v: &Value, default: u32| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(default)
+    };
+    let function_name = physical.refs[id].clone();
+    let logging = &properties["LoggingConfig"];
+    let environment = properties["Environment"]["Variables"]
+        .as_object()
+        .map(|variables| {
+            variables
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut routes = Vec::new();
+    let mut sqs_sources = Vec::new();
+    for (key, event) in resource["Properties"]["Events"]
+        .as_object()
+        .into_iter()
+        .flat_map(|events| events.iter())
+    {
+        let event_properties = &properties["Events"][key]["Properties"];
+        match event["Type"].as_str() {
+            Some("Api") => routes.push(Route {
+                method: event["Properties"]["Method"]
+                    .as_str()
+                    .unwrap_or("any")
+                    .to_ascii_uppercase(),
+                path: event["Properties"]["Path"]
+                    .as_str()
+                    .unwrap_or("/")
+                    .to_owned(),
+            }),
+            Some("SQS") => {
+                let queue = crate::template::references(&event["Properties"]["Queue"])
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| ModelError(format!("{id}: an SQS event without a queue")))?;
+                sqs_sources.push(SqsSource {
+                    queue,
+                    batch_size: number(&event_properties["BatchSize"], 10),
+                    batching_window_secs: number(
+                        &event_properties["MaximumBatchingWindowInSeconds"],
+                        0,
+                    ),
+                    report_batch_item_failures: event_properties["FunctionResponseTypes"]
+                        .as_array()
+                        .is_some_and(|types| types.iter().any(|t| t == "ReportBatchItemFailures")),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(FunctionSpec {
+        logical_id: id.to_owned(),
+        name: talk_name(id),
+        log_group: logging["LogGroup"]
+            .as_str()
+            .map_or_else(|| format!("/aws/lambda/{function_name}"), str::to_owned),
+        function_name,
+        binary,
+        memory_mb: number(&properties["MemorySize"], 128),
+        timeout_secs: number(&properties["Timeout"], 3),
+        log_format: logging["LogFormat"].as_str().unwrap_or("Text").to_owned(),
+        log_level: logging["ApplicationLogLevel"].as_str().map(str::to_owned),
+        environment,
+        alias: properties["AutoPublishAlias"].as_str().map(str::to_owned),
+        routes,
+        sqs_sources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> StackModel {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let template = Template::load(std::path::Path::new(path)).unwrap();
+        let mut model = StackModel::read(&template, "demo", "eu-west-1").unwrap();
+        let mut physical = Physical::default();
+        for table in &model.tables {
+            physical.set(
+                &table.logical_id,
+                table.name.clone(),
+                format!("arn:table/{}", table.name),
+            );
+        }
+        for queue in &model.queues {
+            physical.set(
+                &queue.logical_id,
+                format!("http://q/{}", queue.name),
+                queue.arn.clone(),
+            );
+        }
+        model.resolve_functions(&template, &physical).unwrap();
+        model
+    }
+
+    #[test]
+    fn the_template_resolves_for_a_local_stack() {
+        let model = model();
+        assert_eq!(model.api.stage, "dev");
+        assert_eq!(model.tables[0].name, "demo-CommentsTable");
+        // The dead-letter queue comes first, and the queue's redrive names it.
+        assert_eq!(model.queues[0].logical_id, "CommentsDlq");
+        assert_eq!(model.queues[1].redrive, Some(("CommentsDlq".to_owned(), 3)));
+        assert_eq!(model.queues[1].visibility_timeout, 90);
+        let add = model.function("add-comments").unwrap();
+        assert_eq!(add.environment["QUEUE_URL"], "http://q/demo-CommentsQueue");
+        assert_eq!(add.environment["TABLE_NAME"], "demo-CommentsTable");
+        assert_eq!(add.environment["METRICS_NAMESPACE"], "OnlineFeedback");
+        assert_eq!(add.log_group, "/aws/lambda/demo/add-comments");
+        assert_eq!(add.alias.as_deref(), Some("live"));
+        assert_eq!((add.memory_mb, add.timeout_secs), (256, 10));
+        assert_eq!(
+            add.routes,
+            [Route {
+                method: "POST".into(),
+                path: "/comments".into()
+            }]
+        );
+        let push = model.function("push-to-db").unwrap();
+        assert_eq!(push.sqs_sources[0].queue, "CommentsQueue");
+        assert_eq!(push.sqs_sources[0].batch_size, 10);
+        assert!(push.sqs_sources[0].report_batch_item_failures);
+        assert_eq!(model.not_hosted, ["pre-traffic-hook"]);
+    }
+
+    #[test]
+    fn sub_and_conditions_resolve() {
+        let template = Template::parse(
+            "Parameters:\n  Env: {Type: String, Default: dev}\nConditions:\n  IsProd: !Equals [!Ref Env, prod]\nResources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      P: !If [IsProd, yes, no]\n      S: !Sub \"${AWS::StackName}/${T.Arn}/${!Literal}\"\n",
+            "t",
+        )
+        .unwrap();
+        let model = StackModel::read(&template, "s", "r").unwrap();
+        let properties = &model.tables[0].properties;
+        assert_eq!(properties["P"], "no");
+        assert_eq!(
+            properties["S"],
+            format!("s/arn:aws:dynamodb:r:{ACCOUNT}:table/s-T/${{Literal}}")
+        );
+    }
+
+    #[test]
+    fn what_cannot_resolve_is_named() {
+        let template = Template::parse(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      X: !Ref Nowhere\n",
+            "t",
+        )
+        .unwrap();
+        let error = StackModel::read(&template, "s", "r").unwrap_err();
+        assert!(error.to_string().contains("!Ref Nowhere"), "{error}");
+    }
+}

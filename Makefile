@@ -6,6 +6,8 @@
 #   .tools/sam/         SAM CLI, cfn-lint, cargo-lambda (+zig)  tools/requirements-sam.txt
 #   .tools/checkov/     checkov                                 tools/requirements-checkov.txt
 #   .tools/cfn-guard/   cfn-guard, built with cargo install
+#   .tools/browser/     Playwright and pytest for the browser tests  tools/requirements-browser.txt
+#   chromium            Debian's package, with apt-get (as root; otherwise it says what to run)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -20,6 +22,7 @@ CFN_LINT := $(TOOLS)/sam/bin/cfn-lint
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 CFN_GUARD_VERSION := 3.2.1
 CFN_GUARD := $(TOOLS)/cfn-guard/bin/cfn-guard
+BROWSER_PYTEST := $(TOOLS)/browser/bin/pytest
 TRANSLATED := target/template.translated.json
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # make demo: the port, and any other feedback-ops dev flags (DEMO_FLAGS="--concurrency 4").
@@ -30,16 +33,30 @@ DEMO_FLAGS ?=
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help test lint fmt check-toolchain build-functions check-template build bench demo clean-tools
+.PHONY: help test lint fmt check-toolchain build-functions check-template build bench demo clean-tools browser-test check-chromium
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-test: check-toolchain $(MOTO_SERVER) lint check-template build-functions ## Format, lints, docs, template checks, unit and integration tests.
+test: check-toolchain $(MOTO_SERVER) lint check-template build-functions ## Format, lints, docs, template checks, unit, integration and browser tests.
 	@echo "==> cargo test (integration tests start moto from $(MOTO_SERVER))"
 	cargo test --workspace --locked
 	@echo "==> feedback-ops deps check (the dependency tags against the template's wiring)"
 	cargo run --quiet --locked -p feedback-ops -- deps check
+	@$(MAKE) --no-print-directory browser-test
+
+browser-test: check-chromium $(BROWSER_PYTEST) build-functions ## The feedback page and the ops console in headless Chromium; screenshots in target/screenshots/.
+	@echo "==> browser tests (headless Chromium, driven by Playwright)"
+	$(BROWSER_PYTEST) tools/browser -q -p no:cacheprovider
+
+check-chromium:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "==> installing Debian's chromium for the browser tests (first run only)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "the browser tests need Chromium: run 'sudo apt-get install chromium'"; exit 1; \
+		fi; }
 
 lint: check-toolchain ## cargo fmt --check, clippy with warnings denied, rustdoc with warnings denied.
 	@echo "==> cargo fmt --check"
@@ -105,6 +122,13 @@ $(CHECKOV): tools/requirements-checkov.txt tools/checkov-constraints.txt
 $(CFN_GUARD):
 	@echo "==> building cfn-guard $(CFN_GUARD_VERSION) into $(TOOLS)/cfn-guard (first run only, about 4 minutes)"
 	cargo install cfn-guard --version $(CFN_GUARD_VERSION) --locked --root $(TOOLS)/cfn-guard
+
+$(BROWSER_PYTEST): tools/requirements-browser.txt tools/browser-constraints.txt
+	@echo "==> installing Playwright and pytest into $(TOOLS)/browser (first run only)"
+	$(PYTHON) -m venv $(TOOLS)/browser
+	$(TOOLS)/browser/bin/pip install --quiet --disable-pip-version-check \
+		-r tools/requirements-browser.txt -c tools/browser-constraints.txt
+	@touch $@
 
 $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3"; exit 1; }

@@ -641,6 +641,15 @@ fn the_gateway_answers_like_api_gateway() {
         .send(&big[..])
         .unwrap();
     assert_eq!(response.status(), 413);
+    // Metrics can be asked from a time on: the console polls only what is new.
+    assert!(
+        !stack.get("/ops/api/metrics")["series"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let future = stack.get("/ops/api/metrics?since_ms=99999999999999");
+    assert!(future["series"].as_array().unwrap().is_empty(), "{future}");
     // The feedback page, with a policy that lets no injected script run.
     let response = agent.get(format!("{}/", stack.url)).call().unwrap();
     assert_eq!(response.status(), 200);

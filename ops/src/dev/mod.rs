@@ -81,7 +81,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         .await
         .map_err(|e| {
             DevError::Setup(format!(
-                "port {} is taken ({e}): stop what uses it, or pass --port N",
+                "port {} is taken ({e}): stop what uses it, or pass --port N (make demo PORT=N)",
                 options.port
             ))
         })?;

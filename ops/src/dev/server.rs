@@ -321,6 +321,7 @@ struct MetricQuery {
     namespace: Option<String>,
     name: Option<String>,
     correlation_id: Option<String>,
+    since_ms: Option<u64>,
 }
 
 async fn metrics(
@@ -336,6 +337,7 @@ async fn metrics(
             query.namespace.as_deref(),
             query.name.as_deref(),
             query.correlation_id.as_deref(),
+            query.since_ms,
         )
     }))
     .into_response()

@@ -282,6 +282,7 @@ impl Telemetry {
         namespace: Option<&str>,
         name: Option<&str>,
         correlation_id: Option<&str>,
+        since_ms: Option<u64>,
     ) -> Vec<Value> {
         let inner = self.lock();
         let mut series: BTreeMap<SeriesKey, Series> = BTreeMap::new();
@@ -290,6 +291,7 @@ impl Telemetry {
             .iter()
             .filter(|p| namespace.is_none_or(|n| p.namespace == n))
             .filter(|p| name.is_none_or(|n| p.name == n))
+            .filter(|p| since_ms.is_none_or(|since| p.timestamp_ms >= since))
             .filter(|p| correlation_id.is_none_or(|c| p.correlation_ids.iter().any(|id| id == c)))
         {
             let key = (

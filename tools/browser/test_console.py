@@ -1,0 +1,106 @@
+"""The ops console in headless Chromium: every node on the service map, every view
+renders, and a fault on push-to-db is seen in the logs, on the map and in a trace, and
+once switched off loses nothing."""
+
+import uuid
+
+from playwright.sync_api import expect
+
+from conftest import screenshot
+
+NODES = [
+    "feedback-api",
+    "add-comments",
+    "get-all-comments",
+    "status",
+    "push-to-db",
+    "comments-queue",
+    "comments-dlq",
+    "comments-table",
+    "pre-traffic-hook",
+]
+
+
+def traffic(page, stack, text):
+    """One comment posted, the list read and the status asked: every route used."""
+    response = page.request.post(f"{stack.url}/comments", data={"text": text, "rating": 5})
+    assert response.status == 202, response.text()
+    assert page.request.get(f"{stack.url}/comments").status == 200
+    assert page.request.get(f"{stack.url}/status").status == 200
+    return response.json()["id"]
+
+
+def test_every_view_renders_and_the_map_has_every_node(stack, page):
+    traffic(page, stack, f"for the map {uuid.uuid4()}")
+    page.goto(f"{stack.url}/ops#map")
+    for node in NODES:
+        expect(page.locator(f'[data-node="{node}"]')).to_be_visible()
+    # The request just made shows on its edges.
+    expect(page.locator('path.edge[data-edge="feedback-api→add-comments"]')).to_have_attribute(
+        "data-edge-state", "ok"
+    )
+    expect(page.locator("#fault-banner")).to_be_hidden()
+    screenshot(page, "console-map")
+
+    page.goto(f"{stack.url}/ops#functions")
+    for function in ["add-comments", "get-all-comments", "push-to-db", "status"]:
+        expect(page.locator(f'section.fn-card[data-function="{function}"]')).to_contain_text("live")
+    screenshot(page, "console-functions")
+
+    page.goto(f"{stack.url}/ops#metrics")
+    expect(page.locator('section[data-metrics-function="add-comments"]')).to_be_visible()
+    screenshot(page, "console-metrics")
+
+    page.goto(f"{stack.url}/ops#traces")
+    expect(page.locator("tr[data-trace-id]").first).to_be_visible()
+    screenshot(page, "console-traces")
+
+    page.goto(f"{stack.url}/ops#logs")
+    expect(page.locator('#log-rows .log-row[data-function="add-comments"]').first).to_be_visible()
+    screenshot(page, "console-logs")
+
+
+def test_a_fault_on_push_to_db_is_seen_everywhere_and_loses_nothing(stack, page):
+    page.goto(f"{stack.url}/ops#faults")
+    controls = page.locator('section[data-fault-function="push-to-db"]')
+    controls.locator('[data-action="fail-all"]').click()
+    expect(page.locator("#fault-banner")).to_contain_text("push-to-db")
+    expect(controls).to_have_attribute("data-active", "true")
+    screenshot(page, "console-faults")
+
+    text = f"during the fault {uuid.uuid4()}"
+    comment_id = traffic(page, stack, text)
+
+    # Logs: push-to-db's ERROR lines, live.
+    page.goto(f"{stack.url}/ops#logs?function=push-to-db&level=ERROR")
+    expect(page.locator('#log-rows .log-row[data-level="ERROR"][data-function="push-to-db"]').first).to_be_visible(
+        timeout=15_000
+    )
+    expect(page.locator("#fault-banner")).to_be_visible()
+    screenshot(page, "console-logs-fault")
+
+    # Map: the queue's invocations of push-to-db fail.
+    page.goto(f"{stack.url}/ops#map")
+    expect(page.locator('path.edge[data-edge="comments-queue→push-to-db"]')).to_have_attribute(
+        "data-edge-state", "bad", timeout=10_000
+    )
+    screenshot(page, "console-map-fault")
+
+    # Traces: a fault trace, and its waterfall shows where.
+    page.goto(f"{stack.url}/ops#traces?status=fault")
+    row = page.locator('tr[data-trace-id][data-status="fault"]').first
+    expect(row).to_be_visible(timeout=10_000)
+    row.click()
+    expect(page.locator('.wf-row[data-status="fault"]').first).to_be_visible()
+    expect(page.locator(".wf-row").filter(has_text="push-to-db").first).to_be_visible()
+    screenshot(page, "console-trace-fault")
+
+    # Off: the comment posted meanwhile is stored when the queue gives it back.
+    page.goto(f"{stack.url}/ops#faults")
+    page.locator('section[data-fault-function="push-to-db"] [data-action="off"]').click()
+    expect(page.locator("#fault-banner")).to_be_hidden()
+    page.goto(f"{stack.url}/")
+    item = page.locator(f'#comments li[data-comment-id="{comment_id}"]')
+    expect(item).to_have_attribute("data-state", "stored", timeout=30_000)
+    expect(item).to_contain_text(text)
+    screenshot(page, "page-after-fault")

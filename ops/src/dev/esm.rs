@@ -188,10 +188,7 @@ fn traces_for(batch: &[Message], mapping: &Mapping, telemetry: &Telemetry) -> Ve
     let mut traces: Vec<TraceContext> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for message in batch {
-        let Some(header) = message
-            .attributes()
-            .and_then(|a| a.get(&MessageSystemAttributeName::AwsTraceHeader))
-        else {
+        let Some(header) = trace_header(message) else {
             continue;
         };
         let root = header
@@ -210,6 +207,7 @@ fn traces_for(batch: &[Message], mapping: &Mapping, telemetry: &Telemetry) -> Ve
     traces
 }
 
+/// The `AWSTraceHeader` the sender attached, if any.
 fn trace_header(message: &Message) -> Option<&String> {
     message
         .attributes()
@@ -270,17 +268,22 @@ fn ids(batch: &[Message]) -> Vec<String> {
         .collect()
 }
 
-/// The reported failures; as in Lambda, a response that names a record not in the
-/// batch, or has no usable identifier, fails the whole batch.
+/// The reported failures. As in Lambda: no response, an empty one or an empty list is
+/// complete success; a response that is not JSON, or names a record not in the batch,
+/// or has no usable identifier, fails the whole batch.
 fn failures(response: &Value, batch: &[Message], mapping: &Mapping) -> Vec<String> {
     if !mapping.source.report_batch_item_failures {
         return Vec::new();
     }
-    let Some(items) = response.get("batchItemFailures") else {
-        return Vec::new();
-    };
-    let Some(items) = items.as_array() else {
-        return ids(batch);
+    let items = match response {
+        Value::Null => return Vec::new(),
+        Value::Object(object) => match object.get("batchItemFailures") {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(_) => return ids(batch),
+        },
+        // The Runtime API hands back a body that is not JSON as a string.
+        _ => return ids(batch),
     };
     let all = ids(batch);
     let mut failed = Vec::new();
@@ -321,4 +324,64 @@ async fn delete(
             .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapping_with(report: bool) -> Mapping {
+        Mapping {
+            queue_url: "http://q/1/q".into(),
+            queue_arn: "arn:aws:sqs:r:1:q".into(),
+            queue_name: "q".into(),
+            region: "r".into(),
+            source: SqsSource {
+                queue: "Q".into(),
+                batch_size: 10,
+                batching_window_secs: 0,
+                report_batch_item_failures: report,
+            },
+        }
+    }
+
+    fn batch() -> Vec<Message> {
+        ["a", "b"]
+            .into_iter()
+            .map(|id| Message::builder().message_id(id).receipt_handle(id).build())
+            .collect()
+    }
+
+    #[test]
+    fn partial_batch_responses_are_read_as_lambda_reads_them() {
+        let (batch, mapping) = (batch(), mapping_with(true));
+        let failed = |response: Value| failures(&response, &batch, &mapping);
+        assert!(failed(Value::Null).is_empty());
+        assert!(failed(json!({})).is_empty());
+        assert!(failed(json!({"batchItemFailures": []})).is_empty());
+        assert!(failed(json!({"batchItemFailures": null})).is_empty());
+        assert_eq!(
+            failed(json!({"batchItemFailures": [{"itemIdentifier": "b"}]})),
+            ["b"]
+        );
+        // Anything malformed fails the whole batch.
+        for response in [
+            json!("not json"),
+            json!({"batchItemFailures": "b"}),
+            json!({"batchItemFailures": [{"itemIdentifier": "nope"}]}),
+            json!({"batchItemFailures": [{"itemIdentifier": ""}]}),
+            json!({"batchItemFailures": [{"id": "a"}]}),
+        ] {
+            assert_eq!(failed(response.clone()), ["a", "b"], "{response}");
+        }
+        // Without ReportBatchItemFailures, a response is success.
+        assert!(
+            failures(
+                &json!({"batchItemFailures": [{"itemIdentifier": "a"}]}),
+                &batch,
+                &mapping_with(false)
+            )
+            .is_empty()
+        );
+    }
 }

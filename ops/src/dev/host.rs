@@ -924,11 +924,7 @@ async fn invocation_response(
     Path(id): Path<String>,
     body: String,
 ) -> StatusCode {
-    answer(
-        &state,
-        &id,
-        RuntimeAnswer::Response(serde_json::from_str(&body).unwrap_or(Value::String(body))),
-    )
+    answer(&state, &id, RuntimeAnswer::Response(json_or_text(body)))
 }
 
 async fn invocation_error(
@@ -936,16 +932,17 @@ async fn invocation_error(
     Path(id): Path<String>,
     body: String,
 ) -> StatusCode {
-    answer(
-        &state,
-        &id,
-        RuntimeAnswer::Error(serde_json::from_str(&body).unwrap_or(Value::String(body))),
-    )
+    answer(&state, &id, RuntimeAnswer::Error(json_or_text(body)))
 }
 
 async fn init_error(State(state): State<Arc<RuntimeState>>, body: String) -> StatusCode {
-    *lock(&state.init_error) = Some(serde_json::from_str(&body).unwrap_or(Value::String(body)));
+    *lock(&state.init_error) = Some(json_or_text(body));
     StatusCode::ACCEPTED
+}
+
+/// A body the function posted: JSON as sent, anything else as a string.
+fn json_or_text(body: String) -> Value {
+    serde_json::from_str(&body).unwrap_or(Value::String(body))
 }
 
 fn answer(state: &RuntimeState, id: &str, answer: RuntimeAnswer) -> StatusCode {

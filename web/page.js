@@ -44,7 +44,7 @@ function render() {
     when.textContent = formatTime(comment.created_at);
     const status = document.createElement("span");
     status.className = "state";
-    status.textContent = state === "pending" ? "⏳ queued, not stored yet" : "✓ stored";
+    status.textContent = state === "pending" ? "◷ queued, not stored yet" : "✓ stored";
     meta.append(who, rating, when, status);
     const text = document.createElement("p");
     text.className = "text";

@@ -68,8 +68,15 @@ def test_a_fault_on_push_to_db_is_seen_everywhere_and_loses_nothing(stack, page)
     expect(controls).to_have_attribute("data-active", "true")
     screenshot(page, "console-faults")
 
+    # Posted on the feedback page: accepted, and it stays queued.
     text = f"during the fault {uuid.uuid4()}"
-    comment_id = traffic(page, stack, text)
+    page.goto(f"{stack.url}/")
+    page.fill("#text", text)
+    page.click("#submit")
+    item = page.locator("#comments li", has_text=text)
+    expect(item).to_have_attribute("data-state", "pending")
+    comment_id = item.get_attribute("data-comment-id")
+    screenshot(page, "page-pending-during-fault")
 
     # Logs: push-to-db's ERROR lines, live.
     page.goto(f"{stack.url}/ops#logs?function=push-to-db&level=ERROR")

@@ -29,6 +29,17 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 PORT ?= 3000
 DEMO_FLAGS ?=
 
+# A pinned Python tool set in its own virtual environment (its target is a file the
+# install creates): $(call python-venv,WHAT,DIR,NAME) installs
+# tools/requirements-NAME.txt, with versions fixed by tools/NAME-constraints.txt.
+define python-venv
+@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3"; exit 1; }
+@echo "==> installing $(1) into $(2) (first run only)"
+$(PYTHON) -m venv $(2)
+$(2)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-$(3).txt -c tools/$(3)-constraints.txt
+@touch $@
+endef
+
 # The template checks and sam build work offline, but the SAM CLI wants a region.
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
@@ -106,37 +117,20 @@ build: check-toolchain $(SAM) ## sam build: the arm64 binaries a deployer ships,
 	$(PYTHON) tools/function-sizes.py .aws-sam/build
 
 $(SAM): tools/requirements-sam.txt tools/sam-constraints.txt
-	@echo "==> installing the SAM CLI, cfn-lint and cargo-lambda into $(TOOLS)/sam (first run only)"
-	$(PYTHON) -m venv $(TOOLS)/sam
-	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check \
-		-r tools/requirements-sam.txt -c tools/sam-constraints.txt
-	@touch $@
+	$(call python-venv,the SAM CLI with cfn-lint and cargo-lambda,$(TOOLS)/sam,sam)
 
 $(CHECKOV): tools/requirements-checkov.txt tools/checkov-constraints.txt
-	@echo "==> installing checkov into $(TOOLS)/checkov (first run only)"
-	$(PYTHON) -m venv $(TOOLS)/checkov
-	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check \
-		-r tools/requirements-checkov.txt -c tools/checkov-constraints.txt
-	@touch $@
+	$(call python-venv,checkov,$(TOOLS)/checkov,checkov)
 
 $(CFN_GUARD):
 	@echo "==> building cfn-guard $(CFN_GUARD_VERSION) into $(TOOLS)/cfn-guard (first run only, about 4 minutes)"
 	cargo install cfn-guard --version $(CFN_GUARD_VERSION) --locked --root $(TOOLS)/cfn-guard
 
 $(BROWSER_PYTEST): tools/requirements-browser.txt tools/browser-constraints.txt
-	@echo "==> installing Playwright and pytest into $(TOOLS)/browser (first run only)"
-	$(PYTHON) -m venv $(TOOLS)/browser
-	$(TOOLS)/browser/bin/pip install --quiet --disable-pip-version-check \
-		-r tools/requirements-browser.txt -c tools/browser-constraints.txt
-	@touch $@
+	$(call python-venv,Playwright and pytest,$(TOOLS)/browser,browser)
 
 $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3"; exit 1; }
-	@echo "==> installing moto into $(VENV) (first run only)"
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check \
-		-r tools/requirements-moto.txt -c tools/moto-constraints.txt
-	@touch $@
+	$(call python-venv,moto,$(VENV),moto)
 
 bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the ops kit's cost per invocation, init time, post -> listed latency.
 	@echo "==> building release binaries for the init benchmark (the first build takes several minutes)"

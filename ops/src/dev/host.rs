@@ -62,7 +62,8 @@ pub struct TraceContext {
     pub parent: Option<String>,
 }
 
-/// A new X-Ray trace id.
+/// A new X-Ray trace id. (The ops kit has its own: this crate stays free of the ops
+/// kit, which brings `lambda_runtime` with it.)
 pub fn new_trace_id() -> String {
     let seconds = now_ms() / 1000;
     let random = uuid::Uuid::new_v4().simple().to_string();
@@ -123,6 +124,7 @@ struct Counters {
 pub struct FunctionHost {
     /// What the template says of it.
     pub spec: FunctionSpec,
+    invoked_arn: String,
     binary: PathBuf,
     base_env: Vec<(String, String)>,
     telemetry: Telemetry,
@@ -141,10 +143,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FunctionHost {
-    /// Prepares `spec` to run from `binary` with `base_env` (the standard and SDK
-    /// variables the host sets, before the template's own).
+    /// Prepares `spec` to run in `region` from `binary` with `base_env` (the standard
+    /// and SDK variables the host sets, before the template's own).
     pub fn new(
         spec: FunctionSpec,
+        region: &str,
         binary: PathBuf,
         base_env: Vec<(String, String)>,
         telemetry: Telemetry,
@@ -163,8 +166,14 @@ impl FunctionHost {
                 last_exit: None,
             })
             .collect();
+        let alias = spec.alias.as_deref().unwrap_or(VERSION);
+        let invoked_arn = format!(
+            "arn:aws:lambda:{region}:{ACCOUNT}:function:{}:{alias}",
+            spec.function_name
+        );
         Arc::new(Self {
             spec,
+            invoked_arn,
             binary,
             base_env,
             telemetry,
@@ -187,24 +196,8 @@ impl FunctionHost {
     }
 
     /// The ARN callers invoke: the function's alias.
-    pub fn invoked_arn(&self) -> String {
-        let alias = self.spec.alias.as_deref().unwrap_or(VERSION);
-        format!("{}:{alias}", self.function_arn())
-    }
-
-    fn function_arn(&self) -> String {
-        format!(
-            "arn:aws:lambda:{}:{ACCOUNT}:function:{}",
-            self.region(),
-            self.spec.function_name
-        )
-    }
-
-    fn region(&self) -> &str {
-        self.base_env
-            .iter()
-            .find(|(k, _)| k == "AWS_REGION")
-            .map_or("us-east-1", |(_, v)| v.as_str())
+    pub fn invoked_arn(&self) -> &str {
+        &self.invoked_arn
     }
 
     /// Invokes the function and waits for its answer (invocations queue while every
@@ -280,7 +273,9 @@ impl FunctionHost {
         }
     }
 
-    fn platform(&self, stream: &str, request_id: Option<&str>, level: &str, message: String) {
+    /// Writes a line to the function's log group as Lambda's platform does (`START`,
+    /// `REPORT`, the host's and the event source's notices).
+    pub fn platform(&self, stream: &str, request_id: Option<&str>, level: &str, message: String) {
         self.telemetry.log(LogEntry {
             seq: 0,
             timestamp_ms: now_ms(),
@@ -402,7 +397,7 @@ impl FunctionHost {
         xray: &str,
         carried: &mut Option<Job>,
     ) -> ProcessEnd {
-        let runtime = match RuntimeServer::start(self.invoked_arn()).await {
+        let runtime = match RuntimeServer::start(self.invoked_arn.clone()).await {
             Ok(runtime) => runtime,
             Err(error) => {
                 self.update(slot, |info| {

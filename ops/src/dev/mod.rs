@@ -5,17 +5,17 @@
 //! | what to run, from `template.yaml` | [`model`] |
 //! | moto (or `--endpoint`), the table and queues | [`backend`] |
 //! | the function processes, Runtime API, `REPORT` lines | [`host`] |
-//! | API Gateway and the ops API on one port | [`server`] |
-//! | the SQS event source mapping | [`esm`] |
+//! | API Gateway, the ops API and the web pages on one port | [`server`] |
+//! | the SQS event source mapping | [`event_source`] |
 //! | logs, X-Ray segments, EMF metrics | [`telemetry`] |
-//! | the service map from traces | [`graph`] |
+//! | the service map from traces | [`service_map`] |
 
 pub mod backend;
-pub mod esm;
-pub mod graph;
+pub mod event_source;
 pub mod host;
 pub mod model;
 pub mod server;
+pub mod service_map;
 pub mod telemetry;
 
 use std::collections::{BTreeMap, HashMap};
@@ -201,6 +201,7 @@ async fn start_functions(
         })?;
         let host = FunctionHost::new(
             spec.clone(),
+            &model.region,
             binary,
             base_env.clone(),
             telemetry.clone(),
@@ -247,7 +248,7 @@ fn start_pollers(
                 .iter()
                 .find(|q| q.logical_id == source.queue)
                 .ok_or_else(|| DevError::Setup(format!("no queue {}", source.queue)))?;
-            let mapping = esm::Mapping {
+            let mapping = event_source::Mapping {
                 queue_url: physical_ref(physical, &queue.logical_id),
                 queue_arn: queue.arn.clone(),
                 queue_name: queue.name.clone(),
@@ -255,7 +256,7 @@ fn start_pollers(
                 source: source.clone(),
             };
             for _ in 0..options.concurrency.max(1) {
-                tokio::spawn(esm::poll(
+                tokio::spawn(event_source::poll(
                     sqs.clone(),
                     mapping.clone(),
                     Arc::clone(function),

@@ -449,49 +449,52 @@ impl StackModel {
         template: &Template,
         physical: &Physical,
     ) -> Result<(), ModelError> {
-        let mut physical = physical.clone();
-        let region = self.region.clone();
-        for (id, resource) in template.resources() {
-            let kind = resource["Type"].as_str().unwrap_or_default();
-            if kind == "AWS::Serverless::Function" {
-                let name = match &resource["Properties"]["FunctionName"] {
-                    Value::Null => format!("{}-{id}", self.stack_name),
-                    other => Resolver {
-                        template,
-                        stack_name: &self.stack_name,
-                        region: &region,
-                        physical: &physical,
-                    }
-                    .resolve(other)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+        // Function and log group names depend only on the stack (`!Sub …${AWS::StackName}`),
+        // so they resolve against the tables and queues alone.
+        let named = {
+            let resolver = Resolver {
+                template,
+                stack_name: &self.stack_name,
+                region: &self.region,
+                physical,
+            };
+            let mut named = Vec::new();
+            for (id, resource) in template.resources() {
+                let name_of = |key: &str| {
+                    resolver
+                        .resolve(&resource["Properties"][key])
+                        .map(|name| name.as_str().map(str::to_owned))
                 };
-                let arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}");
-                physical.set(id, name, arn);
-            }
-            if kind == "AWS::Serverless::Api" {
-                let api_id = "local".to_owned();
-                let arn = format!("arn:aws:apigateway:{region}::/restapis/{api_id}");
-                physical.set(id, api_id, arn);
-            }
-            if kind == "AWS::Logs::LogGroup" {
-                let name = Resolver {
-                    template,
-                    stack_name: &self.stack_name,
-                    region: &region,
-                    physical: &physical,
+                let region = &self.region;
+                match resource["Type"].as_str().unwrap_or_default() {
+                    "AWS::Serverless::Function" => {
+                        let name = name_of("FunctionName")?
+                            .unwrap_or_else(|| format!("{}-{id}", self.stack_name));
+                        let arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{name}");
+                        named.push((id, name, arn));
+                    }
+                    "AWS::Serverless::Api" => {
+                        let arn = format!("arn:aws:apigateway:{region}::/restapis/local");
+                        named.push((id, "local".to_owned(), arn));
+                    }
+                    "AWS::Logs::LogGroup" => {
+                        let name = name_of("LogGroupName")?.unwrap_or_default();
+                        let arn = format!("arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}");
+                        named.push((id, name, arn));
+                    }
+                    _ => {}
                 }
-                .resolve(&resource["Properties"]["LogGroupName"])?;
-                let name = name.as_str().unwrap_or_default().to_owned();
-                let arn = format!("arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}");
-                physical.set(id, name, arn);
             }
+            named
+        };
+        let mut physical = physical.clone();
+        for (id, name, arn) in named {
+            physical.set(id, name, arn);
         }
         let resolver = Resolver {
             template,
             stack_name: &self.stack_name,
-            region: &region,
+            region: &self.region,
             physical: &physical,
         };
         let globals = template.document()["Globals"]["Function"]

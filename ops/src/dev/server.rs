@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -107,6 +106,28 @@ async fn web_file(shared: Arc<Shared>, file: &'static str, content_type: &'stati
                 path.display()
             ),
         ),
+    }
+}
+
+/// A query string for an ops API filter; one that does not parse is a `400` problem
+/// that says which parameter is wrong.
+struct FilterQuery<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for FilterQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(problem(StatusCode::BAD_REQUEST, &rejection.body_text())),
+        }
     }
 }
 
@@ -254,12 +275,8 @@ async fn delete_faults(State(shared): State<Arc<Shared>>, Path(name): Path<Strin
 
 async fn logs(
     State(shared): State<Arc<Shared>>,
-    query: Result<Query<LogFilter>, QueryRejection>,
+    FilterQuery(filter): FilterQuery<LogFilter>,
 ) -> Response {
-    let filter = match query {
-        Ok(Query(filter)) => filter,
-        Err(rejection) => return problem(StatusCode::BAD_REQUEST, &rejection.body_text()),
-    };
     let entries = shared.telemetry.logs(&filter);
     let last = entries.last().map(|e| e.seq);
     axum::Json(json!({"entries": entries, "last_seq": last})).into_response()
@@ -267,12 +284,8 @@ async fn logs(
 
 async fn traces(
     State(shared): State<Arc<Shared>>,
-    query: Result<Query<TraceFilter>, QueryRejection>,
+    FilterQuery(filter): FilterQuery<TraceFilter>,
 ) -> Response {
-    let filter = match query {
-        Ok(Query(filter)) => filter,
-        Err(rejection) => return problem(StatusCode::BAD_REQUEST, &rejection.body_text()),
-    };
     let limit = filter.limit.unwrap_or(100);
     let summaries: Vec<Value> = shared
         .telemetry
@@ -326,12 +339,8 @@ struct MetricQuery {
 
 async fn metrics(
     State(shared): State<Arc<Shared>>,
-    query: Result<Query<MetricQuery>, QueryRejection>,
+    FilterQuery(query): FilterQuery<MetricQuery>,
 ) -> Response {
-    let query = match query {
-        Ok(Query(query)) => query,
-        Err(rejection) => return problem(StatusCode::BAD_REQUEST, &rejection.body_text()),
-    };
     axum::Json(json!({
         "series": shared.telemetry.metric_series(
             query.namespace.as_deref(),
@@ -345,7 +354,7 @@ async fn metrics(
 
 /// The graph observed in traces, beside the one the tags declare.
 async fn graph(State(shared): State<Arc<Shared>>) -> Response {
-    axum::Json(super::graph::observed(&shared)).into_response()
+    axum::Json(super::service_map::observed(&shared)).into_response()
 }
 
 /// API Gateway: a REST v1 proxy event for the matching route.

@@ -13,6 +13,9 @@ use super::host::{FunctionHost, Outcome, TraceContext, new_segment_id};
 use super::model::SqsSource;
 use super::telemetry::{Telemetry, now_secs};
 
+/// The log stream the event source's own errors go to, in the function's log group.
+const EVENT_SOURCE_STREAM: &str = "event-source-mapping";
+
 /// One poller's configuration.
 #[derive(Clone)]
 pub struct Mapping {
@@ -43,10 +46,11 @@ pub async fn poll(
                 batch
             }
             Err(error) => {
-                tracing_line(
-                    &telemetry,
-                    &function,
-                    &format!(
+                function.platform(
+                    EVENT_SOURCE_STREAM,
+                    None,
+                    "ERROR",
+                    format!(
                         "event source: cannot receive from {}: {error}",
                         mapping.queue_name
                     ),
@@ -78,33 +82,17 @@ pub async fn poll(
             })
             .collect();
         if let Err(error) = delete(&sqs, &mapping.queue_url, &done).await {
-            tracing_line(
-                &telemetry,
-                &function,
-                &format!(
+            function.platform(
+                EVENT_SOURCE_STREAM,
+                None,
+                "ERROR",
+                format!(
                     "event source: cannot delete from {}: {error}",
                     mapping.queue_name
                 ),
             );
         }
     }
-}
-
-fn tracing_line(telemetry: &Telemetry, function: &FunctionHost, message: &str) {
-    telemetry.log(super::telemetry::LogEntry {
-        seq: 0,
-        timestamp_ms: super::telemetry::now_ms(),
-        log_group: function.spec.log_group.clone(),
-        log_stream: "event-source-mapping".to_owned(),
-        function: function.spec.name.clone(),
-        version: super::host::VERSION.to_owned(),
-        source: "platform",
-        level: Some("ERROR".to_owned()),
-        correlation_id: None,
-        request_id: None,
-        message: message.to_owned(),
-        json: None,
-    });
 }
 
 /// Receives until the batch is full or the batching window has passed (at once, with

@@ -4,27 +4,14 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `FAULT_INJECTION_ERROR_RATE` | share of invocations that fail, `0` to `1` | `0` |
-//! | `FAULT_INJECTION_LATENCY_MS` | delay added to every invocation | `0` |
+//! | `FAULT_INJECTION_LATENCY_MS` | delay added to every invocation, at most `60000` | `0` |
 //!
-//! Off unless set; logged at WARN at start when on, so an active fault is never a
-//! mystery. A value that does not parse turns injection off and is logged at ERROR:
-//! a typo in a chaos setting must not take a function down.
+//! The settings and their rules are [`ops_wire::faults`]'s, shared with the local cloud
+//! that sets them. Off unless set; logged at WARN at start when on, so an active fault
+//! is never a mystery. A value that does not parse turns injection off and is logged
+//! at ERROR: a typo in a chaos setting must not take a function down.
 
-use std::time::Duration;
-
-/// The error-rate variable.
-pub const ERROR_RATE_VAR: &str = "FAULT_INJECTION_ERROR_RATE";
-/// The latency variable.
-pub const LATENCY_VAR: &str = "FAULT_INJECTION_LATENCY_MS";
-
-/// The faults to inject into every invocation.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct FaultInjection {
-    /// Share of invocations that fail, 0 to 1.
-    pub error_rate: f64,
-    /// Delay added before the handler runs.
-    pub latency: Duration,
-}
+pub use ops_wire::faults::{ERROR_RATE_VAR, FaultInjection, LATENCY_VAR};
 
 /// The error an injected failure returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,94 +25,98 @@ impl std::fmt::Display for InjectedFault {
 
 impl std::error::Error for InjectedFault {}
 
-impl FaultInjection {
-    /// Reads the variables; see the module docs for what happens to bad values.
-    pub fn from_env() -> Self {
-        Self::from_values(
-            std::env::var(ERROR_RATE_VAR).ok().as_deref(),
-            std::env::var(LATENCY_VAR).ok().as_deref(),
-        )
-    }
+/// Reads the settings from the environment; see the module docs for bad values.
+pub(crate) fn from_env() -> FaultInjection {
+    from_lookup(|name| std::env::var(name).ok())
+}
 
-    fn from_values(error_rate: Option<&str>, latency_ms: Option<&str>) -> Self {
-        let error_rate = match error_rate.map(str::trim).filter(|v| !v.is_empty()) {
-            None => 0.0,
-            Some(raw) => match raw.parse::<f64>() {
-                Ok(rate) if (0.0..=1.0).contains(&rate) => rate,
-                _ => {
-                    tracing::error!(
-                        variable = ERROR_RATE_VAR,
-                        value = raw,
-                        "ignored: not a number from 0 to 1; fault injection is off"
-                    );
-                    return Self::default();
-                }
-            },
-        };
-        let latency = match latency_ms.map(str::trim).filter(|v| !v.is_empty()) {
-            None => Duration::ZERO,
-            Some(raw) => match raw.parse::<u64>() {
-                Ok(ms) if ms <= 900_000 => Duration::from_millis(ms),
-                _ => {
-                    tracing::error!(
-                        variable = LATENCY_VAR,
-                        value = raw,
-                        "ignored: not milliseconds from 0 to 900000; fault injection is off"
-                    );
-                    return Self::default();
-                }
-            },
-        };
-        Self {
-            error_rate,
-            latency,
-        }
-    }
+fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> FaultInjection {
+    FaultInjection::from_lookup(lookup).unwrap_or_else(|error| {
+        tracing::error!(
+            error = &error as &dyn std::error::Error,
+            key_activity = "fault-injection",
+            "ignored; fault injection is off"
+        );
+        FaultInjection::default()
+    })
+}
 
-    /// Whether any fault is injected.
-    pub fn is_active(&self) -> bool {
-        self.error_rate > 0.0 || !self.latency.is_zero()
+/// Decides whether this invocation fails.
+pub(crate) fn draw_failure(faults: &FaultInjection) -> bool {
+    if faults.error_rate <= 0.0 {
+        return false;
     }
-
-    /// Decides whether this invocation fails.
-    pub fn draw_failure(&self) -> bool {
-        if self.error_rate <= 0.0 {
-            return false;
-        }
-        let (random, _) = uuid::Uuid::new_v4().as_u64_pair();
-        #[allow(
-            clippy::cast_precision_loss,
-            reason = "a coin flip needs no more than 53 bits"
-        )]
-        let sample = (random >> 11) as f64 / (1_u64 << 53) as f64;
-        sample < self.error_rate
-    }
+    let (random, _) = uuid::Uuid::new_v4().as_u64_pair();
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a coin flip needs no more than 53 bits"
+    )]
+    let sample = (random >> 11) as f64 / (1_u64 << 53) as f64;
+    sample < faults.error_rate
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn read(error_rate: Option<&str>, latency_ms: Option<&str>) -> FaultInjection {
+        from_lookup(|name| match name {
+            ERROR_RATE_VAR => error_rate.map(str::to_owned),
+            LATENCY_VAR => latency_ms.map(str::to_owned),
+            _ => None,
+        })
+    }
+
     #[test]
     fn unset_means_off() {
-        let faults = FaultInjection::from_values(None, None);
+        let faults = read(None, None);
         assert!(!faults.is_active());
-        assert!(!faults.draw_failure());
+        assert!(!draw_failure(&faults));
     }
 
     #[test]
     fn a_full_error_rate_always_fails_and_latency_is_read_in_ms() {
-        let faults = FaultInjection::from_values(Some("1"), Some("250"));
+        let faults = read(Some("1"), Some("250"));
         assert!(faults.is_active());
-        assert!((0..100).all(|_| faults.draw_failure()));
-        assert_eq!(faults.latency, Duration::from_millis(250));
+        assert!((0..100).all(|_| draw_failure(&faults)));
+        assert_eq!(faults.latency(), std::time::Duration::from_millis(250));
     }
 
     #[test]
     fn a_half_error_rate_fails_about_half_the_time() {
-        let faults = FaultInjection::from_values(Some("0.5"), None);
-        let failures = (0..10_000).filter(|_| faults.draw_failure()).count();
+        let faults = read(Some("0.5"), None);
+        let failures = (0..10_000).filter(|_| draw_failure(&faults)).count();
         assert!((4_000..6_000).contains(&failures), "{failures}");
+    }
+
+    #[test]
+    fn a_bad_value_is_logged_at_error_with_the_variable_and_the_value() {
+        #[derive(Clone, Default)]
+        struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        use tracing_subscriber::layer::SubscriberExt as _;
+
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::Registry::default()
+            .with(crate::LogLayer::new("svc", move || writer.clone()));
+        let faults = tracing::subscriber::with_default(subscriber, || read(Some("lots"), None));
+        assert!(!faults.is_active());
+        let line: serde_json::Value = serde_json::from_slice(&buffer.0.lock().unwrap()).unwrap();
+        assert_eq!(line[ops_wire::log_fields::LEVEL], "ERROR");
+        let error = line[ops_wire::log_fields::ERROR].as_str().unwrap();
+        assert!(
+            error.starts_with("FAULT_INJECTION_ERROR_RATE=lots"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -134,12 +125,10 @@ mod tests {
             (Some("2"), None),
             (Some("lots"), None),
             (None, Some("-5")),
+            (None, Some("60001")),
             (Some("0.5"), Some("soon")),
         ] {
-            assert!(
-                !FaultInjection::from_values(rate, latency).is_active(),
-                "{rate:?} {latency:?}"
-            );
+            assert!(!read(rate, latency).is_active(), "{rate:?} {latency:?}");
         }
     }
 }

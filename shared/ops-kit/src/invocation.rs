@@ -2,6 +2,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use ops_wire::log_fields::{
+    COLD_START, CORRELATION_ID, FUNCTION_VERSION, KEY_ACTIVITY, LAMBDA_FUNCTION_ARN,
+    LAMBDA_REQUEST_ID, XRAY_TRACE_ID,
+};
 use tracing::Span;
 
 /// True until the first invocation of this execution environment has started.
@@ -18,17 +22,18 @@ pub(crate) fn take_cold_start() -> bool {
 /// record once it knows them.
 ///
 /// [`crate::OpsLayer`] enters it around every invocation, so every event inside
-/// carries these fields.
+/// carries these fields. The names are [`ops_wire::log_fields`]'s, which the local
+/// cloud's log view reads.
 pub(crate) fn span(context: &lambda_runtime::Context, cold_start: bool) -> Span {
     tracing::info_span!(
         "invocation",
-        lambda_request_id = %context.request_id,
-        lambda_function_arn = %context.invoked_function_arn,
-        function_version = %context.env_config.version,
-        xray_trace_id = context.xray_trace_id.as_deref(),
-        cold_start,
-        correlation_id = tracing::field::Empty,
-        key_activity = tracing::field::Empty,
+        { LAMBDA_REQUEST_ID } = %context.request_id,
+        { LAMBDA_FUNCTION_ARN } = %context.invoked_function_arn,
+        { FUNCTION_VERSION } = %context.env_config.version,
+        { XRAY_TRACE_ID } = context.xray_trace_id.as_deref(),
+        { COLD_START } = cold_start,
+        { CORRELATION_ID } = tracing::field::Empty,
+        { KEY_ACTIVITY } = tracing::field::Empty,
     )
 }
 
@@ -43,5 +48,25 @@ mod tests {
         let _ = take_cold_start();
         assert!(!take_cold_start());
         assert!(!take_cold_start());
+    }
+
+    #[test]
+    fn the_span_declares_every_field_it_promises() {
+        let span =
+            tracing::subscriber::with_default(tracing_subscriber::Registry::default(), || {
+                span(&lambda_runtime::Context::default(), true)
+            });
+        let fields = span.metadata().map(tracing::Metadata::fields).unwrap();
+        for name in [
+            LAMBDA_REQUEST_ID,
+            LAMBDA_FUNCTION_ARN,
+            FUNCTION_VERSION,
+            XRAY_TRACE_ID,
+            COLD_START,
+            CORRELATION_ID,
+            KEY_ACTIVITY,
+        ] {
+            assert!(fields.field(name).is_some(), "{name}");
+        }
     }
 }

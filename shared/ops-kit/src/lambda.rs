@@ -33,11 +33,12 @@ use std::task::{Context as TaskContext, Poll};
 use futures::FutureExt as _;
 use lambda_runtime::tower::{Layer, Service};
 use lambda_runtime::{Error, LambdaEvent};
+use ops_wire::log_fields::{CORRELATION_ID, LAMBDA_REQUEST_ID, XRAY_TRACE_ID};
 use serde_json::Value;
 use tracing::Instrument as _;
 
 use crate::correlation::CorrelationId;
-use crate::faults::{FaultInjection, InjectedFault};
+use crate::faults::{FaultInjection, InjectedFault, draw_failure};
 use crate::metrics::{COLD_START, INVOCATION_ERRORS, Metrics};
 use crate::xray::{TraceHeader, TraceScope, in_scope};
 use crate::{ConfigError, LogConfig, init_logging, invocation, required_env};
@@ -99,11 +100,11 @@ pub fn init(default_service: &str) -> Result<Ops, InitError> {
     if let Some(sink) = crate::xray::UdpDaemonSink::from_env() {
         crate::xray::install_sink(Arc::new(sink));
     }
-    let faults = FaultInjection::from_env();
+    let faults = crate::faults::from_env();
     if faults.is_active() {
         tracing::warn!(
             error_rate = faults.error_rate,
-            latency_ms = u64::try_from(faults.latency.as_millis()).unwrap_or(u64::MAX),
+            latency_ms = faults.latency_ms,
             key_activity = "fault-injection",
             "fault injection is ON"
         );
@@ -167,10 +168,11 @@ tokio::task_local! {
 
 /// Makes `id` the correlation id of the current work: on the current span (so on every
 /// log line inside it), as an X-Ray annotation, and among the invocation's metric
-/// properties. Call it once the request or record has told you its id.
+/// properties, under the same name in all three. Call it once the request or record
+/// has told you its id.
 pub fn correlate(id: &CorrelationId) {
-    tracing::Span::current().record("correlation_id", id.as_str());
-    crate::xray::annotate("correlation_id", id.as_str());
+    tracing::Span::current().record(CORRELATION_ID, id.as_str());
+    crate::xray::annotate(CORRELATION_ID, id.as_str());
     let _ = CORRELATION_IDS.try_with(|ids| {
         if let Ok(mut ids) = ids.lock()
             && !ids.iter().any(|known| known == id.as_str())
@@ -207,7 +209,7 @@ where
         let faults = self.faults;
         let metrics = self.metrics;
         // An injected failure never reaches the handler, as if the function crashed.
-        let handler = (!faults.draw_failure()).then(|| self.inner.call(event));
+        let handler = (!draw_failure(&faults)).then(|| self.inner.call(event));
         let correlation_ids = CorrelationIds::default();
 
         let invocation = {
@@ -216,8 +218,8 @@ where
                 if cold_start {
                     metrics::counter!(COLD_START).increment(1);
                 }
-                if !faults.latency.is_zero() {
-                    tokio::time::sleep(faults.latency).await;
+                if faults.latency_ms > 0 {
+                    tokio::time::sleep(faults.latency()).await;
                 }
                 let result = match handler {
                     None => Err(Error::from(InjectedFault)),
@@ -242,7 +244,7 @@ where
                 result
             }
         };
-        let trace_id = trace.as_ref().map(|t| t.root.clone());
+        let trace_id = trace.as_ref().map(|t| t.root.to_string());
         let scoped = CORRELATION_IDS.scope(
             correlation_ids.clone(),
             in_scope(TraceScope::new(trace), invocation),
@@ -265,9 +267,9 @@ fn properties(
     trace_id: Option<String>,
     correlation_ids: &CorrelationIds,
 ) -> Vec<(&'static str, Value)> {
-    let mut properties = vec![("lambda_request_id", Value::from(request_id))];
+    let mut properties = vec![(LAMBDA_REQUEST_ID, Value::from(request_id))];
     if let Some(trace_id) = trace_id {
-        properties.push(("xray_trace_id", Value::from(trace_id)));
+        properties.push((XRAY_TRACE_ID, Value::from(trace_id)));
     }
     let ids = correlation_ids
         .lock()
@@ -275,8 +277,8 @@ fn properties(
         .unwrap_or_default();
     match ids.as_slice() {
         [] => {}
-        [one] => properties.push(("correlation_id", Value::from(one.clone()))),
-        many => properties.push(("correlation_id", Value::from(many.to_vec()))),
+        [one] => properties.push((CORRELATION_ID, Value::from(one.clone()))),
+        many => properties.push((CORRELATION_ID, Value::from(many.to_vec()))),
     }
     properties
 }
@@ -320,7 +322,7 @@ mod tests {
     async fn an_injected_failure_never_reaches_the_handler() {
         let faults = FaultInjection {
             error_rate: 1.0,
-            latency: std::time::Duration::ZERO,
+            latency_ms: 0,
         };
         let service =
             OpsLayer::without_metrics(faults).layer(service_fn(|_: LambdaEvent<Value>| async {

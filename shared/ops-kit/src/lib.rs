@@ -16,6 +16,10 @@
 //! | [`required_env`] | typed configuration that names the missing variable |
 //! | [`Problem`] | RFC 9457 error responses that carry the correlation id and no internals |
 //!
+//! What the kit writes for other programs to read (the trace header, segment
+//! documents, EMF lines, log field names, fault settings) is defined in [`ops_wire`],
+//! which the local cloud reads it with.
+//!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = ops_kit::LogConfig::from_env("add-comments");

@@ -14,11 +14,13 @@
 //! `2026-11-28T04:35:37.774Z INFO [add-comments] comment accepted correlation_id=… …`. Fields are values, never interpolated into
 //! `message`, so Logs Insights can filter on them. The level and the RFC 3339
 //! `timestamp` are what Lambda's JSON log-level filtering needs; `tracing-subscriber`'s
-//! own JSON format would name the fields differently and nest them.
+//! own JSON format would name the fields differently and nest them. The names and the
+//! order are [`ops_wire::log_fields`]'s, which the local cloud's log view reads.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 
+use ops_wire::log_fields::{LEADING, LEVEL, MESSAGE, SERVICE, TIMESTAMP};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -30,21 +32,6 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
-
-/// The talk's fields, in the talk's order, followed by ours.
-const LEADING_FIELDS: [&str; 11] = [
-    "timestamp",
-    "level",
-    "service",
-    "lambda_function_arn",
-    "correlation_id",
-    "lambda_request_id",
-    "key_activity",
-    "message",
-    "cold_start",
-    "function_version",
-    "xray_trace_id",
-];
 
 /// Spans whose fields would repeat ours under other names (the runtime's own
 /// `requestId` and `xrayTraceId`).
@@ -215,12 +202,12 @@ where
         event.record(&mut visitor);
         let mut fields = visitor.0;
 
-        fields.insert("timestamp".into(), Value::String(now_rfc3339()));
+        fields.insert(TIMESTAMP.into(), Value::String(now_rfc3339()));
         fields.insert(
-            "level".into(),
+            LEVEL.into(),
             Value::String(level_name(*event.metadata().level()).into()),
         );
-        fields.insert("service".into(), Value::String(self.service.clone()));
+        fields.insert(SERVICE.into(), Value::String(self.service.clone()));
 
         let line = match self.format {
             LogFormat::Json => render_line(&mut fields),
@@ -245,7 +232,7 @@ fn render_line(fields: &mut Map<String, Value>) -> String {
         first = false;
         let _ = write!(line, "{}:{}", Value::String(key.to_owned()), value);
     };
-    for key in LEADING_FIELDS {
+    for key in LEADING {
         if let Some(value) = fields.remove(key) {
             push(&mut line, key, &value);
         }
@@ -266,12 +253,12 @@ fn render_text(fields: &mut Map<String, Value>) -> String {
     };
     let mut line = format!(
         "{} {} [{}] {}",
-        take("timestamp"),
-        take("level"),
-        take("service"),
-        take("message")
+        take(TIMESTAMP),
+        take(LEVEL),
+        take(SERVICE),
+        take(MESSAGE)
     );
-    for key in LEADING_FIELDS {
+    for key in LEADING {
         if let Some(value) = fields.remove(key) {
             push_pair(&mut line, key, &value);
         }
@@ -436,6 +423,24 @@ mod tests {
         .map(|key| raw.find(key).unwrap())
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{raw}");
+    }
+
+    #[test]
+    fn fields_that_code_writes_by_identifier_carry_the_wire_names() {
+        // Handlers write `key_activity = …` and `error = …` as identifiers, not through
+        // the constants: renaming a constant alone would split the two.
+        let (lines, _) = capture(|| {
+            let error = std::io::Error::other("boom");
+            tracing::warn!(
+                key_activity = "store",
+                error = &error as &dyn std::error::Error,
+                "retrying"
+            );
+        });
+        let line = &lines[0];
+        assert_eq!(line[ops_wire::log_fields::KEY_ACTIVITY], "store");
+        assert_eq!(line[ops_wire::log_fields::ERROR], "boom");
+        assert_eq!(line[ops_wire::log_fields::MESSAGE], "retrying");
     }
 
     #[test]

@@ -11,10 +11,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use ops_wire::trace::SegmentId;
 use serde_json::Value;
 
-use super::header::{TraceHeader, epoch_seconds, new_segment_id};
-use super::segment::{Subsegment, emit, enabled};
+use super::header::TraceHeader;
+use super::segment::{emit, enabled, finished_subsegment};
 
 /// The trace context of one piece of work.
 #[derive(Clone, Debug)]
@@ -97,29 +98,16 @@ pub async fn in_subsegment<F: Future>(name: &str, work: F) -> F::Output {
     let Some(parent) = scope.header.clone() else {
         return work.await;
     };
-    let id = new_segment_id();
+    let id = SegmentId::generate();
     let inner = TraceScope {
         header: Some(parent.with_parent(&id)),
         annotations: Arc::clone(&scope.annotations),
     };
     let start = SystemTime::now();
     let output = SCOPE.scope(inner.clone(), work).await;
-    emit(&Subsegment {
-        name: name.to_owned(),
-        id,
-        trace_id: parent.root.clone(),
-        parent_id: parent.parent.clone().unwrap_or_default(),
-        kind: "subsegment",
-        start_time: epoch_seconds(start),
-        end_time: epoch_seconds(SystemTime::now()),
-        namespace: None,
-        error: false,
-        throttle: false,
-        fault: false,
-        annotations: inner.annotations(),
-        aws: None,
-        http: None,
-    });
+    let mut subsegment = finished_subsegment(parent, id, name, start);
+    subsegment.annotations = inner.annotations();
+    emit(&subsegment);
     output
 }
 

@@ -1,54 +1,43 @@
 //! The X-Ray trace header: `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`.
+//!
+//! Parsing, printing and the id rules are [`ops_wire::trace`]'s. The kit keeps its own
+//! [`TraceHeader`] for one reason: its `parse` returns `Option`, because a header the
+//! kit cannot read means "untraced", never an error, and callers chain it that way.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A parsed `X-Amzn-Trace-Id` / `_X_AMZN_TRACE_ID` / SQS `AWSTraceHeader` value.
+use ops_wire::trace::{self as wire, SegmentId, TraceId};
+
+/// A parsed `X-Amzn-Trace-Id` / `_X_AMZN_TRACE_ID` / SQS `AWSTraceHeader` value: the
+/// fields of [`ops_wire::trace::TraceHeader`], into which it converts both ways.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceHeader {
-    /// The trace id: `1-{8 hex: epoch seconds}-{24 hex}`.
-    pub root: String,
+    /// The trace.
+    pub root: TraceId,
     /// The id of the segment or subsegment this work is a child of.
-    pub parent: Option<String>,
+    pub parent: Option<SegmentId>,
     /// The sampling decision; `None` when the caller left it to us.
     pub sampled: Option<bool>,
 }
 
 impl TraceHeader {
-    /// Parses a header; fields other than `Root`, `Parent` and `Sampled` (such as
-    /// `Lineage`) are ignored. Returns `None` without a well-formed `Root`.
+    /// Parses a header as [`ops_wire::trace::TraceHeader::parse`] does; fields other
+    /// than `Root`, `Parent` and `Sampled` (such as `Lineage`) are ignored. Returns
+    /// `None` without exactly one well-formed `Root`.
     pub fn parse(raw: &str) -> Option<Self> {
-        let mut header = Self {
-            root: String::new(),
-            parent: None,
-            sampled: None,
-        };
-        for field in raw.split(';') {
-            let (key, value) = field.trim().split_once('=')?;
-            match key {
-                "Root" if is_trace_id(value) => value.clone_into(&mut header.root),
-                "Parent" if is_segment_id(value) => header.parent = Some(value.to_owned()),
-                "Sampled" => header.sampled = matches!(value, "1" | "0").then_some(value == "1"),
-                _ => {}
-            }
-        }
-        (!header.root.is_empty()).then_some(header)
+        wire::TraceHeader::parse(raw).ok().map(Self::from)
     }
 
     /// A new trace, sampled, for work that starts without one.
     pub fn new_root() -> Self {
-        Self {
-            root: new_trace_id(),
-            parent: None,
-            sampled: Some(true),
-        }
+        wire::TraceHeader::new_root().into()
     }
 
     /// The same trace with another parent: how a call is made a child of a subsegment.
     #[must_use]
-    pub fn with_parent(&self, parent: &str) -> Self {
+    pub fn with_parent(&self, parent: &SegmentId) -> Self {
         Self {
-            parent: Some(parent.to_owned()),
+            parent: Some(parent.clone()),
             ..self.clone()
         }
     }
@@ -59,68 +48,61 @@ impl TraceHeader {
     }
 }
 
-impl fmt::Display for TraceHeader {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Root={}", self.root)?;
-        if let Some(parent) = &self.parent {
-            write!(f, ";Parent={parent}")?;
-        }
-        match self.sampled {
-            Some(true) => f.write_str(";Sampled=1"),
-            Some(false) => f.write_str(";Sampled=0"),
-            None => Ok(()),
+impl From<wire::TraceHeader> for TraceHeader {
+    fn from(header: wire::TraceHeader) -> Self {
+        let wire::TraceHeader {
+            root,
+            parent,
+            sampled,
+        } = header;
+        Self {
+            root,
+            parent,
+            sampled,
         }
     }
 }
 
-/// `1-{8 hex}-{24 hex}`.
+impl From<TraceHeader> for wire::TraceHeader {
+    fn from(header: TraceHeader) -> Self {
+        let TraceHeader {
+            root,
+            parent,
+            sampled,
+        } = header;
+        Self {
+            root,
+            parent,
+            sampled,
+        }
+    }
+}
+
+/// As [`ops_wire::trace::TraceHeader`] prints it.
+impl fmt::Display for TraceHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        wire::TraceHeader::from(self.clone()).fmt(f)
+    }
+}
+
+/// Whether `value` is a trace id: `1-{8 hex}-{24 hex}`.
 pub fn is_trace_id(value: &str) -> bool {
-    let mut parts = value.split('-');
-    matches!(
-        (parts.next(), parts.next(), parts.next(), parts.next()),
-        (Some("1"), Some(time), Some(random), None)
-            if time.len() == 8 && random.len() == 24 && is_hex(time) && is_hex(random)
-    )
+    TraceId::parse(value).is_ok()
 }
 
-/// 16 hex digits.
+/// Whether `value` is a segment id: 16 hex digits.
 pub fn is_segment_id(value: &str) -> bool {
-    value.len() == 16 && is_hex(value)
-}
-
-fn is_hex(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    SegmentId::parse(value).is_ok()
 }
 
 /// A new random 64-bit segment id as 16 hex digits.
 pub fn new_segment_id() -> String {
-    let (high, _) = uuid::Uuid::new_v4().as_u64_pair();
-    format!("{high:016x}")
+    SegmentId::generate().into()
 }
 
 /// A new trace id for a trace that starts now.
 pub fn new_trace_id() -> String {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let random = uuid::Uuid::new_v4().simple().to_string();
-    format!("1-{:08x}-{}", seconds & 0xffff_ffff, &random[..24])
-}
-
-/// Seconds since the epoch with microseconds, as segment documents carry time.
-pub(crate) fn epoch_seconds(time: SystemTime) -> f64 {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    // Whole microseconds keep the value exact in an f64 for centuries.
-    let micros = since.as_secs() * 1_000_000 + u64::from(since.subsec_micros());
-    #[allow(
-        clippy::cast_precision_loss,
-        reason = "2^53 µs is 285 years after 1970"
-    )]
-    let seconds = micros as f64 / 1_000_000.0;
-    seconds
+    TraceId::generate().into()
 }
 
 #[cfg(test)]
@@ -131,8 +113,11 @@ mod tests {
     fn lambdas_header_parses_and_prints_back() {
         let raw = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
         let header = TraceHeader::parse(raw).unwrap();
-        assert_eq!(header.root, "1-5759e988-bd862e3fe1be46a994272793");
-        assert_eq!(header.parent.as_deref(), Some("53995c3f42cd8ad8"));
+        assert_eq!(header.root.as_str(), "1-5759e988-bd862e3fe1be46a994272793");
+        assert_eq!(
+            header.parent.as_ref().map(SegmentId::as_str),
+            Some("53995c3f42cd8ad8")
+        );
         assert!(header.is_sampled());
         assert_eq!(header.to_string(), raw);
     }
@@ -165,12 +150,24 @@ mod tests {
         assert!(is_trace_id(&new_trace_id()));
         assert!(is_segment_id(&new_segment_id()));
         assert_ne!(new_segment_id(), new_segment_id());
+        assert!(!is_trace_id("1-5759e988-bd862e3fe1be46a99427279"));
+        assert!(!is_segment_id("53995c3f42cd8ad8 "));
     }
 
     #[test]
     fn with_parent_keeps_the_trace_and_the_decision() {
-        let header = TraceHeader::new_root().with_parent("0123456789abcdef");
+        let parent = SegmentId::parse("0123456789abcdef").unwrap();
+        let header = TraceHeader::new_root().with_parent(&parent);
         assert!(header.is_sampled());
-        assert_eq!(header.parent.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(header.parent, Some(parent));
+    }
+
+    #[test]
+    fn the_kits_header_and_the_wire_header_convert_without_loss() {
+        let raw = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8";
+        let wire = wire::TraceHeader::parse(raw).unwrap();
+        let kit = TraceHeader::from(wire.clone());
+        assert_eq!(kit.to_string(), wire.to_string());
+        assert_eq!(wire::TraceHeader::from(kit), wire);
     }
 }

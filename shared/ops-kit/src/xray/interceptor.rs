@@ -18,11 +18,12 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use ops_wire::trace::SegmentId;
 use serde_json::{Value, json};
 
 use super::context::{current_annotations, current_scope};
-use super::header::{TraceHeader, epoch_seconds, new_segment_id};
-use super::segment::{Subsegment, emit};
+use super::header::TraceHeader;
+use super::segment::{emit, finished_subsegment};
 use crate::metrics::DEPENDENCY_LATENCY;
 
 /// The SDK interceptor. Stateless: add the same one to every client.
@@ -35,7 +36,7 @@ struct CallRecord {
     started: Instant,
     started_at: SystemTime,
     /// `Some` when the call is traced: its subsegment id and the trace it is in.
-    traced: Option<(String, TraceHeader)>,
+    traced: Option<(SegmentId, TraceHeader)>,
     attempts: u32,
     resource: Option<(&'static str, String)>,
 }
@@ -57,7 +58,7 @@ impl Intercept for AwsCallInterceptor {
         let traced = current_scope()
             .filter(super::TraceScope::is_recording)
             .and_then(|scope| scope.header().cloned())
-            .map(|header| (new_segment_id(), header));
+            .map(|header| (SegmentId::generate(), header));
         cfg.interceptor_state().store_put(CallRecord {
             started: Instant::now(),
             started_at: SystemTime::now(),
@@ -148,23 +149,16 @@ impl Intercept for AwsCallInterceptor {
         if let Some((field, value)) = record.resource {
             aws[field] = Value::from(value);
         }
-        emit(&Subsegment {
-            name: service.to_owned(),
-            id,
-            trace_id: header.root.clone(),
-            parent_id: header.parent.clone().unwrap_or_default(),
-            kind: "subsegment",
-            start_time: epoch_seconds(record.started_at),
-            end_time: epoch_seconds(SystemTime::now()),
-            namespace: Some("aws"),
-            error: status.is_some_and(|s| (400..500).contains(&s)),
-            throttle: throttled,
-            // No answer at all (a timeout, a refused connection) is a fault too.
-            fault: status.is_none_or(|s| s >= 500),
-            annotations: current_annotations(),
-            aws: Some(aws),
-            http: status.map(|s| json!({"response": {"status": s}})),
-        });
+        let mut subsegment = finished_subsegment(header, id, service, record.started_at);
+        subsegment.namespace = Some("aws".to_owned());
+        subsegment.error = status.is_some_and(|s| (400..500).contains(&s));
+        subsegment.throttle = throttled;
+        // No answer at all (a timeout, a refused connection) is a fault too.
+        subsegment.fault = status.is_none_or(|s| s >= 500);
+        subsegment.annotations = current_annotations();
+        subsegment.aws = Some(aws);
+        subsegment.http = status.map(|s| json!({"response": {"status": s}}));
+        emit(&subsegment);
         Ok(())
     }
 }

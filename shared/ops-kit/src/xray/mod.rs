@@ -2,6 +2,8 @@
 //! sent to the daemon address Lambda provides.
 //!
 //! - [`TraceHeader`]: the `Root=…;Parent=…;Sampled=…` header.
+//! - [`SegmentDocument`]: what is sent, in the daemon's datagram. It, the ids and the
+//!   header's grammar are [`ops_wire`]'s, shared with the local cloud that reads them.
 //! - [`in_scope`], [`in_subsegment`], [`annotate`], [`current_header`]: the trace
 //!   context of the work in progress, in a task-local.
 //! - [`AwsCallInterceptor`]: one subsegment per AWS SDK call.
@@ -19,4 +21,6 @@ mod segment;
 pub use context::{TraceScope, annotate, current_header, current_scope, in_scope, in_subsegment};
 pub use header::{TraceHeader, is_segment_id, is_trace_id, new_segment_id, new_trace_id};
 pub use interceptor::AwsCallInterceptor;
-pub use segment::{DAEMON_HEADER, SegmentSink, Subsegment, UdpDaemonSink, install_sink};
+pub use ops_wire::segment::{DAEMON_HEADER, SegmentDocument};
+pub use ops_wire::trace::{SegmentId, TraceId};
+pub use segment::{SegmentSink, UdpDaemonSink, install_sink};

@@ -1,66 +1,25 @@
-//! Subsegment documents and where they go.
+//! Where subsegment documents go.
 //!
 //! Lambda's service records the function's own segment; the function adds independent
 //! subsegments (one per AWS call, one per key activity), sent as UDP datagrams to the
 //! X-Ray daemon address Lambda provides. UDP costs no round trip on the request path,
-//! and a lost datagram loses a subsegment, never a request.
+//! and a lost datagram loses a subsegment, never a request. The document and the
+//! datagram are [`ops_wire::segment`]'s, which the local cloud's X-Ray reads.
 
-use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
-use serde::Serialize;
-use serde_json::Value;
+use ops_wire::segment::{SUBSEGMENT, SegmentDocument, encode_datagram, epoch_seconds};
+use ops_wire::trace::SegmentId;
 
-/// One independent subsegment, as the daemon protocol carries it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Subsegment {
-    /// What it is: the service (`DynamoDB`, `SQS`) or the activity (`enqueue`).
-    pub name: String,
-    /// Its id: 16 hex digits.
-    pub id: String,
-    /// The trace it belongs to.
-    pub trace_id: String,
-    /// The segment or subsegment it is a child of.
-    pub parent_id: String,
-    /// Always `subsegment`: it is sent on its own, not inside its parent.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// Start, in seconds since the epoch.
-    pub start_time: f64,
-    /// End, in seconds since the epoch.
-    pub end_time: f64,
-    /// `aws` for calls to AWS services; absent for local work.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<&'static str>,
-    /// A 4xx answer.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub error: bool,
-    /// A 429 or throttling error.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub throttle: bool,
-    /// A 5xx answer or no answer at all.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub fault: bool,
-    /// Indexed values to search traces by (`correlation_id`, `comment_id`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, Value>,
-    /// For AWS calls: `operation`, `table_name` / `queue_url`, `request_id`, `retries`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws: Option<Value>,
-    /// For AWS calls: `{"response": {"status": 200}}`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http: Option<Value>,
-}
-
-/// The daemon protocol's header line, before each document.
-pub const DAEMON_HEADER: &str = "{\"format\":\"json\",\"version\":1}\n";
+use super::header::TraceHeader;
 
 /// Where subsegments go. Implement it to send them elsewhere (an OpenTelemetry
 /// exporter, a test buffer); [`UdpDaemonSink`] is the X-Ray daemon.
 pub trait SegmentSink: Send + Sync + 'static {
     /// Sends one finished subsegment. Must not block or fail the caller.
-    fn send(&self, subsegment: &Subsegment);
+    fn send(&self, subsegment: &SegmentDocument);
 }
 
 static SINK: OnceLock<Arc<dyn SegmentSink>> = OnceLock::new();
@@ -71,10 +30,25 @@ pub fn install_sink(sink: Arc<dyn SegmentSink>) -> bool {
 }
 
 /// Sends a subsegment to the installed sink, if any.
-pub(crate) fn emit(subsegment: &Subsegment) {
+pub(crate) fn emit(subsegment: &SegmentDocument) {
     if let Some(sink) = SINK.get() {
         sink.send(subsegment);
     }
+}
+
+/// An independent subsegment `id` of the work `trace` describes (its trace, its
+/// parent), from `started` until now.
+pub(crate) fn finished_subsegment(
+    trace: TraceHeader,
+    id: SegmentId,
+    name: &str,
+    started: SystemTime,
+) -> SegmentDocument {
+    let mut subsegment = SegmentDocument::new(trace.root, id, name, epoch_seconds(started));
+    subsegment.parent_id = trace.parent;
+    subsegment.kind = Some(SUBSEGMENT.to_owned());
+    subsegment.end_time = Some(epoch_seconds(SystemTime::now()));
+    subsegment
 }
 
 /// Whether a sink is installed (tracing is on).
@@ -117,11 +91,8 @@ impl UdpDaemonSink {
 }
 
 impl SegmentSink for UdpDaemonSink {
-    fn send(&self, subsegment: &Subsegment) {
-        let Ok(document) = serde_json::to_string(subsegment) else {
-            return;
-        };
-        let datagram = format!("{DAEMON_HEADER}{document}");
+    fn send(&self, subsegment: &SegmentDocument) {
+        let datagram = encode_datagram(subsegment);
         // Best effort by design: a full buffer or an absent daemon drops the datagram.
         let _ = self.socket.send_to(datagram.as_bytes(), self.daemon);
     }
@@ -129,6 +100,9 @@ impl SegmentSink for UdpDaemonSink {
 
 #[cfg(test)]
 mod tests {
+    use ops_wire::segment::{SUBSEGMENT, decode_datagram};
+    use ops_wire::trace::{SegmentId, TraceId};
+
     use super::*;
 
     #[test]
@@ -142,33 +116,33 @@ mod tests {
     }
 
     #[test]
-    fn a_datagram_is_the_header_line_and_one_document() {
+    fn a_datagram_is_one_document_the_daemon_reads() {
         let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
         let sink = UdpDaemonSink::new(&receiver.local_addr().unwrap().to_string()).unwrap();
-        sink.send(&Subsegment {
-            name: "DynamoDB".into(),
-            id: "0123456789abcdef".into(),
-            trace_id: "1-5759e988-bd862e3fe1be46a994272793".into(),
-            parent_id: "53995c3f42cd8ad8".into(),
-            kind: "subsegment",
-            start_time: 1.5,
-            end_time: 2.5,
-            namespace: Some("aws"),
-            error: false,
-            throttle: false,
-            fault: true,
-            annotations: BTreeMap::new(),
-            aws: None,
-            http: None,
-        });
+        let mut sent = SegmentDocument::new(
+            TraceId::parse("1-5759e988-bd862e3fe1be46a994272793").unwrap(),
+            SegmentId::parse("0123456789abcdef").unwrap(),
+            "DynamoDB",
+            1.5,
+        );
+        sent.parent_id = Some(SegmentId::parse("53995c3f42cd8ad8").unwrap());
+        sent.kind = Some(SUBSEGMENT.to_owned());
+        sent.end_time = Some(2.5);
+        sent.namespace = Some("aws".to_owned());
+        sent.fault = true;
+        sink.send(&sent);
+
         let mut buffer = [0_u8; 2048];
         let length = receiver.recv(&mut buffer).unwrap();
-        let datagram = std::str::from_utf8(&buffer[..length]).unwrap();
-        let (header, document) = datagram.split_once('\n').unwrap();
-        assert_eq!(format!("{header}\n"), DAEMON_HEADER);
-        let document: Value = serde_json::from_str(document).unwrap();
-        assert_eq!(document["type"], "subsegment");
-        assert_eq!(document["fault"], true);
-        assert!(document.get("error").is_none(), "false flags are left out");
+        assert_eq!(decode_datagram(&buffer[..length]).unwrap(), sent);
+        let document = std::str::from_utf8(&buffer[..length])
+            .unwrap()
+            .split_once('\n')
+            .unwrap()
+            .1;
+        assert!(
+            !document.contains("\"error\""),
+            "false flags are left out: {document}"
+        );
     }
 }

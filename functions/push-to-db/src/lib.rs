@@ -70,7 +70,7 @@ pub async fn handle<S: CommentStore>(event: LambdaEvent<SqsEvent>, store: &S) ->
             let trace = record
                 .attributes
                 .get("AWSTraceHeader")
-                .and_then(|h| TraceHeader::parse(h))
+                .and_then(|h| TraceHeader::parse(h).ok())
                 .or_else(ops_kit::xray::current_header);
             let outcome = in_scope(TraceScope::new(trace), store_record(&record, store))
                 .instrument(record_span(&record))

@@ -204,7 +204,7 @@ where
             .context
             .xray_trace_id
             .as_deref()
-            .and_then(TraceHeader::parse);
+            .and_then(|raw| TraceHeader::parse(raw).ok());
         let request_id = event.context.request_id.clone();
         let faults = self.faults;
         let metrics = self.metrics;

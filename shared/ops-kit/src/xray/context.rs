@@ -100,7 +100,7 @@ pub async fn in_subsegment<F: Future>(name: &str, work: F) -> F::Output {
     };
     let id = SegmentId::generate();
     let inner = TraceScope {
-        header: Some(parent.with_parent(&id)),
+        header: Some(parent.with_parent(id.clone())),
         annotations: Arc::clone(&scope.annotations),
     };
     let start = SystemTime::now();

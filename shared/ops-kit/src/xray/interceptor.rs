@@ -95,7 +95,7 @@ impl Intercept for AwsCallInterceptor {
             ..
         }) = cfg.load::<CallRecord>()
         {
-            let outgoing = header.with_parent(id).to_string();
+            let outgoing = header.with_parent(id.clone()).to_string();
             context
                 .request_mut()
                 .headers_mut()

@@ -38,7 +38,7 @@ async fn main() {
             let process =
                 FunctionProcess::start_binary(&binaries[*name], name, "http://127.0.0.1:9", &env)
                     .await;
-            let polled = process.api.first_poll(Duration::from_secs(30)).await;
+            let polled = process.first_poll(Duration::from_secs(30)).await;
             samples[index].push(polled - process.spawned_at);
         }
     }

@@ -1,15 +1,13 @@
 //! # feedback-ops
 //!
 //! The operations CLI of online-feedback (`feedback-ops`). It depends on no function
-//! crate and not on `lambda_runtime`: it reads the template and talks to AWS (or moto)
-//! through the SDK.
+//! crate and not on `lambda_runtime`: it reads the template (through the local cloud's
+//! CloudFormation reader) and talks to AWS (or moto) through the SDK.
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`template`] | `template.yaml` in CloudFormation's long form; references; resource names |
 //! | [`deps`] | the dependency graph: tags, wiring, drift, queries, exports, live mode |
-//! | [`dev`] | the local stack: moto, the Lambda host, API Gateway, the SQS event source, X-Ray, the ops API |
+//! | [`dev`] | the local stack: the local cloud wired from the template, the ops API, the web files |
 
 pub mod deps;
 pub mod dev;
-pub mod template;

@@ -11,7 +11,7 @@ use feedback_ops::deps::export::{self, Format};
 use feedback_ops::deps::graph::Graph;
 use feedback_ops::deps::live;
 use feedback_ops::deps::wiring::{self, Drift};
-use feedback_ops::template::Template;
+use local_cloud::cloudformation::Template;
 
 #[derive(Parser)]
 #[command(
@@ -522,7 +522,7 @@ fn template_tag(template: &Template, name: &str, tag: &str) -> String {
     template
         .resources()
         .iter()
-        .find(|(id, _)| feedback_ops::template::talk_name(id) == name)
+        .find(|(id, _)| local_cloud::cloudformation::talk_name(id) == name)
         .and_then(|(_, resource)| resource["Properties"]["Tags"][tag].as_str())
         .unwrap_or_default()
         .to_owned()

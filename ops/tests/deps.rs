@@ -8,7 +8,7 @@ use std::process::Command;
 
 use feedback_ops::deps::export;
 use feedback_ops::deps::wiring;
-use feedback_ops::template::Template;
+use local_cloud::cloudformation::Template;
 
 fn template_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")

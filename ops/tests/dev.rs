@@ -394,8 +394,7 @@ fn a_poison_message_reaches_the_dead_letter_queue_after_three_receives() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let sqs = runtime.block_on(async {
         let config =
-            feedback_ops::dev::backend::sdk_config(&feedback_tests::moto().endpoint, "eu-west-1")
-                .await;
+            local_cloud::backend::sdk_config(&feedback_tests::moto().endpoint, "eu-west-1").await;
         aws_sdk_sqs::Client::new(&config)
     });
     runtime

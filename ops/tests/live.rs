@@ -8,8 +8,8 @@ use std::process::Command;
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
-use feedback_ops::template::{Template, talk_name};
 use feedback_tests::{moto, sdk_config};
+use local_cloud::cloudformation::{Template, talk_name};
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 

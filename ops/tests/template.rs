@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use feedback_ops::deps::wiring;
-use feedback_ops::template::{Template, talk_name};
+use local_cloud::cloudformation::{Template, talk_name};
 use serde_json::Value;
 
 fn root() -> PathBuf {

@@ -1,22 +1,29 @@
-//! Function binaries run as Lambda runs them: a process with Lambda's environment,
-//! polling a [`RuntimeApi`], its stdout captured line by line.
+//! A function's real binary run as Lambda runs it, on the local cloud's Runtime API and
+//! with the environment the local cloud gives it; its stdout kept line by line for the
+//! test to read.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use local_cloud::cloudformation::FunctionSpec;
+use local_cloud::lambda::{LambdaEnvironment, RuntimeAnswer, RuntimeApi, RuntimeEvent, read_lines};
+use ops_wire::trace::{SegmentId, TraceId};
 use serde_json::Value;
-use tokio::io::AsyncBufReadExt as _;
 
-use crate::runtime_api::{Answer, RuntimeApi};
+/// How a function answered one invocation.
+pub type Answer = RuntimeAnswer;
 
 /// The four functions, by crate (and binary) name.
 pub const FUNCTIONS: [&str; 4] = ["add-comments", "get-all-comments", "push-to-db", "status"];
 
+/// The region of every test stack.
+pub const REGION: &str = "eu-west-1";
+
 /// The function binaries, built once per test run with the cargo that runs the tests,
-/// so they are never stale. Their paths come from cargo's own build messages.
+/// so they are never stale.
 ///
 /// # Panics
 /// When the build fails: cargo's diagnostics are on stderr.
@@ -27,60 +34,83 @@ pub fn function_binaries() -> &'static HashMap<String, PathBuf> {
     BINARIES.get_or_init(|| build_binaries(&["--workspace", "--bins"]))
 }
 
-/// Runs `cargo build` with `args` and returns the binaries it produced, by name, from
-/// cargo's own build messages (so the target directory and profile are cargo's).
+/// `cargo build` with `args` (quietly); the binaries it produced, by name.
 ///
 /// # Panics
 /// When the build fails: cargo's diagnostics are on stderr.
 pub fn build_binaries(args: &[&str]) -> HashMap<String, PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .arg("build")
-        .args(args)
-        .args(["--quiet", "--message-format=json-render-diagnostics"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run cargo build");
-    assert!(
-        output.status.success(),
-        "cargo build {args:?} failed (see above)"
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter_map(|message| {
-            let name = message["target"]["name"].as_str()?.to_owned();
-            let executable = message["executable"].as_str()?;
-            Some((name, PathBuf::from(executable)))
-        })
-        .collect()
+    let mut args = args.to_vec();
+    args.push("--quiet");
+    local_cloud::lambda::cargo_build(Path::new(env!("CARGO_MANIFEST_DIR")), &args)
+        .unwrap_or_else(|error| panic!("cargo build {args:?}: {error}"))
+}
+
+/// The ARN a function is invoked through in tests that run it by its crate name.
+pub fn invoked_arn(function: &str) -> String {
+    local_cloud::lambda::invoked_arn(REGION, function, Some("live"))
 }
 
 /// A running function process and its Runtime API.
 pub struct FunctionProcess {
-    /// The Runtime API the process polls.
-    pub api: RuntimeApi,
-    /// When the process was started: with [`RuntimeApi::first_poll`], its init time.
-    pub spawned_at: std::time::Instant,
+    api: RuntimeApi,
+    /// When the process was started: with [`FunctionProcess::first_poll`], its init time.
+    pub spawned_at: Instant,
+    invoked_arn: String,
+    timeout: Duration,
+    sampled: AtomicBool,
     child: tokio::process::Child,
     stdout: Arc<Mutex<Vec<String>>>,
 }
 
-/// The ARN a function is invoked through in these tests: its `live` alias.
-pub fn invoked_arn(function: &str) -> String {
-    format!("arn:aws:lambda:eu-west-1:123456789012:function:{function}:live")
-}
-
 impl FunctionProcess {
-    /// Starts `function` with Lambda's standard variables, moto's endpoint and test
-    /// credentials, and `env` (what the template would set). Nothing else is inherited.
+    /// Starts `spec`'s binary with the template's configuration for it (memory, log
+    /// group and format, its environment) and `extra` variables, against `endpoint`.
     ///
     /// # Panics
     /// When the binary cannot be started.
-    pub async fn start(function: &str, moto_endpoint: &str, env: &[(&str, &str)]) -> Self {
-        Self::start_binary(&function_binaries()[function], function, moto_endpoint, env).await
+    pub async fn start_spec(
+        spec: &FunctionSpec,
+        region: &str,
+        endpoint: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
+        let mut variables = local_cloud::backend::function_env(endpoint, region);
+        variables.extend(spec.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+        variables.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let invoked_arn =
+            local_cloud::lambda::invoked_arn(region, &spec.function_name, spec.alias.as_deref());
+        let environment = LambdaEnvironment {
+            binary: function_binaries()[&spec.binary].clone(),
+            function_name: spec.function_name.clone(),
+            version: local_cloud::lambda::VERSION.to_owned(),
+            memory_mb: spec.memory_mb,
+            log_group: spec.log_group.clone(),
+            log_stream: local_cloud::lambda::log_stream_name(local_cloud::lambda::VERSION),
+            log_format: spec.log_format.clone(),
+            log_level: spec.log_level.clone(),
+            runtime_api: String::new(),
+            xray_daemon: None,
+            variables,
+        };
+        Self::launch(
+            environment,
+            invoked_arn,
+            Duration::from_secs(u64::from(spec.timeout_secs)),
+        )
+        .await
+    }
+
+    /// Starts `function`'s binary with nothing of the template: Lambda's variables, the
+    /// endpoint and test credentials, and exactly `env`.
+    ///
+    /// # Panics
+    /// When the binary cannot be started.
+    pub async fn start(function: &str, endpoint: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_binary(&function_binaries()[function], function, endpoint, env).await
     }
 
     /// Starts any Lambda binary as `function`, as [`FunctionProcess::start`] does.
@@ -88,56 +118,112 @@ impl FunctionProcess {
     /// # Panics
     /// When the binary cannot be started.
     pub async fn start_binary(
-        binary: &std::path::Path,
+        binary: &Path,
         function: &str,
-        moto_endpoint: &str,
+        endpoint: &str,
         env: &[(&str, &str)],
     ) -> Self {
-        let api = RuntimeApi::start(&invoked_arn(function)).await;
-        let mut command = tokio::process::Command::new(binary);
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", function)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env(
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{function}"),
-            )
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/28/[1]test")
-            .env("AWS_REGION", "eu-west-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_ENDPOINT_URL", moto_endpoint)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+        let mut variables = local_cloud::backend::function_env(endpoint, REGION);
+        variables.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let environment = LambdaEnvironment {
+            binary: binary.to_owned(),
+            function_name: function.to_owned(),
+            version: local_cloud::lambda::VERSION.to_owned(),
+            memory_mb: 128,
+            log_group: format!("/aws/lambda/{function}"),
+            log_stream: local_cloud::lambda::log_stream_name(local_cloud::lambda::VERSION),
+            log_format: "JSON".to_owned(),
+            log_level: None,
+            runtime_api: String::new(),
+            xray_daemon: None,
+            variables,
+        };
+        Self::launch(environment, invoked_arn(function), Duration::from_secs(30)).await
+    }
+
+    async fn launch(
+        mut environment: LambdaEnvironment,
+        invoked_arn: String,
+        timeout: Duration,
+    ) -> Self {
+        let api = RuntimeApi::start(&invoked_arn)
+            .await
+            .expect("a loopback port for the Runtime API");
+        api.address().clone_into(&mut environment.runtime_api);
         let spawned_at = Instant::now();
-        let mut child = command.spawn().expect("start the function binary");
+        let mut child = environment
+            .command()
+            .spawn()
+            .expect("start the function binary");
         let stdout = Arc::new(Mutex::new(Vec::new()));
-        let mut lines =
-            tokio::io::BufReader::new(child.stdout.take().expect("piped stdout")).lines();
         let sink = Arc::clone(&stdout);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.lock().expect("log sink").push(line);
-            }
+        read_lines(child.stdout.take(), move |line| {
+            sink.lock().expect("log sink").push(line);
         });
         Self {
             api,
             spawned_at,
+            invoked_arn,
+            timeout,
+            sampled: AtomicBool::new(true),
             child,
             stdout,
         }
     }
 
-    /// Invokes the function with `event`; returns the request id and the answer.
+    /// The ARN the process is invoked through.
+    pub fn invoked_arn(&self) -> &str {
+        &self.invoked_arn
+    }
+
+    /// Whether the trace headers of the next invocations say `Sampled=1` (the default).
+    pub fn set_sampled(&self, sampled: bool) {
+        self.sampled.store(sampled, Ordering::Relaxed);
+    }
+
+    /// When the function first asked for an invocation: the end of its init phase.
+    ///
+    /// # Panics
+    /// When it has not asked within `timeout`.
+    pub async fn first_poll(&self, timeout: Duration) -> Instant {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(at) = self.api.first_poll() {
+                return at;
+            }
+            assert!(Instant::now() < deadline, "the function never polled");
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+
+    /// Invokes the function with `event`, in a new trace; returns the request id and the
+    /// answer.
+    ///
+    /// # Panics
+    /// When no answer comes within 30 s.
     pub async fn invoke(&self, event: Value) -> (String, Answer) {
-        self.api.invoke(event, Duration::from_secs(30)).await
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let sampled = u8::from(self.sampled.load(Ordering::Relaxed));
+        let deadline =
+            local_cloud::clock::now_ms() + u64::try_from(self.timeout.as_millis()).unwrap_or(0);
+        let answered = self
+            .api
+            .invoke(RuntimeEvent {
+                request_id: request_id.clone(),
+                deadline_ms: deadline,
+                trace_header: Some(format!(
+                    "Root={};Parent={};Sampled={sampled}",
+                    TraceId::generate(),
+                    SegmentId::generate()
+                )),
+                payload: event,
+            })
+            .await;
+        let answer = tokio::time::timeout(Duration::from_secs(30), answered)
+            .await
+            .unwrap_or_else(|_| panic!("no answer to invocation {request_id} within 30 s"))
+            .expect("the Runtime API keeps the answer channel");
+        (request_id, answer)
     }
 
     /// Every stdout line so far.
@@ -150,7 +236,7 @@ impl FunctionProcess {
         self.stdout()
             .iter()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|line| line.get("_aws").is_some())
+            .filter(|line| line.get(ops_wire::emf::METADATA_MEMBER).is_some())
             .collect()
     }
 

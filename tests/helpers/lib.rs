@@ -1,16 +1,19 @@
 //! The integration-test harness: the real handlers, the real AWS SDK, a real moto
-//! server.
+//! server, and the local cloud that `feedback-ops dev` runs — this crate only adds test
+//! conveniences on top of it.
 //!
-//! - [`moto`] starts one moto server per test binary, on a free loopback port, the
-//!   first time a test asks for it. A watchdog stops it when the test process ends.
-//!   Set `MOTO_ENDPOINT` to use a server that is already running instead.
-//! - [`TestApp::spawn`] creates a fresh table, queue and dead-letter queue with unique
-//!   names, so tests run in parallel against one server without seeing each other.
+//! - [`moto`] starts one moto server per test binary (the local cloud's
+//!   [`Moto`], which stops it when the test process ends),
+//!   the first time a test asks for it. Set `MOTO_ENDPOINT` to use a server that is
+//!   already running instead, or `MOTO_SERVER` to another `moto_server`.
+//! - [`TestApp::spawn`] provisions a stack of its own from `template.yaml` (a unique
+//!   stack name, so tests run in parallel against one server), with the local cloud's
+//!   CloudFormation reader and provisioning: the table, queue and dead-letter queue are
+//!   the ones the demo and AWS get.
 //! - [`TestApp`]'s methods drive the handlers the way API Gateway and the SQS event
-//!   source mapping would.
-//!
-//! - [`FunctionProcess`] runs a function's real binary against a [`RuntimeApi`], as
-//!   Lambda runs it.
+//!   source mapping would, with the local cloud's event types and batch rules.
+//! - [`FunctionProcess`] runs a function's real binary on the local cloud's Runtime
+//!   API, as Lambda runs it; [`XrayDaemon`] collects what it sends to X-Ray.
 //!
 //! If moto cannot be started the test fails with what to do; it is never skipped.
 
@@ -18,131 +21,78 @@
 #![allow(clippy::expect_used, clippy::missing_panics_doc)]
 
 mod function_process;
-mod runtime_api;
-mod xray_daemon;
+mod xray;
 
 pub use function_process::{
-    FUNCTIONS, FunctionProcess, build_binaries, function_binaries, invoked_arn,
+    Answer, FUNCTIONS, FunctionProcess, REGION, build_binaries, function_binaries, invoked_arn,
 };
-pub use runtime_api::{Answer, RuntimeApi};
-pub use xray_daemon::{Datagram, XrayDaemon};
+pub use xray::XrayDaemon;
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use feedback::{CommentStore as _, DynamoCommentStore, SqsCommentQueue};
 use lambda_http::{Request, RequestExt as _};
-use serde_json::{Value, json};
+use local_cloud::backend::{MOTO_VERSION, Moto};
+use local_cloud::cloudformation::{FunctionSpec, StackModel, Template};
+use serde_json::Value;
 
-/// The moto version `make test` installs; the harness says so when it is missing.
-pub const MOTO_VERSION: &str = "5.2.5";
-
-/// A running moto server.
-pub struct Moto {
+/// The moto server of this test binary.
+pub struct MotoServer {
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
-    _watchdog: Option<Child>,
+    _server: Option<Moto>,
 }
 
 /// The moto server for this test binary, started on first use.
 ///
 /// # Panics
 /// When moto is not installed or does not start: the message says what to run.
-pub fn moto() -> &'static Moto {
-    static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(start_moto)
+pub fn moto() -> &'static MotoServer {
+    static MOTO: OnceLock<MotoServer> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        if let Ok(endpoint) = std::env::var("MOTO_ENDPOINT") {
+            return MotoServer {
+                endpoint,
+                _server: None,
+            };
+        }
+        let server = std::env::var_os("MOTO_SERVER").map_or_else(
+            || local_cloud::backend::moto_path(&workspace_root()),
+            PathBuf::from,
+        );
+        let moto = Moto::start(&server).unwrap_or_else(|error| {
+            panic!("{error} (tests need moto {MOTO_VERSION}; MOTO_SERVER or MOTO_ENDPOINT point elsewhere)")
+        });
+        MotoServer {
+            endpoint: moto.endpoint.clone(),
+            _server: Some(moto),
+        }
+    })
 }
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Runs moto and stops it when the process that started the watchdog ($3) is gone,
-/// however that process ends: a panic, a kill, or the test harness exiting.
-const WATCHDOG: &str = r#"
-"$1" -H 127.0.0.1 -p "$2" >"$4" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null' EXIT INT TERM
-while kill -0 "$3" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 1; done
-"#;
-
-fn start_moto() -> Moto {
-    if let Ok(endpoint) = std::env::var("MOTO_ENDPOINT") {
-        return Moto {
-            endpoint,
-            _watchdog: None,
-        };
-    }
-    let server = std::env::var_os("MOTO_SERVER").map_or_else(
-        || workspace_root().join(".venv/bin/moto_server"),
-        PathBuf::from,
-    );
-    assert!(
-        server.exists(),
-        "moto_server not found at {}. Run `make test`, which installs moto {MOTO_VERSION} into \
-         .venv, or set MOTO_SERVER to a moto_server binary (or MOTO_ENDPOINT to a running server).",
-        server.display()
-    );
-    let port = free_port();
-    let log = std::env::temp_dir().join(format!("online-feedback-moto-{port}.log"));
-    let watchdog = Command::new("sh")
-        .arg("-c")
-        .arg(WATCHDOG)
-        .arg("moto-watchdog")
-        .arg(&server)
-        .arg(port.to_string())
-        .arg(std::process::id().to_string())
-        .arg(&log)
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("sh must be available to start moto");
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto did not start on port {port} within 60 s; its output is in {}",
-            log.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto {
-        endpoint: format!("http://{address}"),
-        _watchdog: Some(watchdog),
-    }
+/// `template.yaml`, read once.
+pub fn template() -> &'static Template {
+    static TEMPLATE: OnceLock<Template> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        Template::load(&workspace_root().join("template.yaml")).expect("template.yaml reads")
+    })
 }
 
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("the loopback interface must be available")
-}
-
-/// An SDK configuration for moto: fixed test credentials, one region.
+/// An SDK configuration for moto: fixed test credentials, the tests' region.
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
-        .load()
-        .await
+    local_cloud::backend::sdk_config(endpoint, REGION).await
 }
 
-/// One test's own table, queue and dead-letter queue, with the adapters and clients.
+/// One test's own stack: its table, queue and dead-letter queue, provisioned from the
+/// template, with the adapters and clients.
 pub struct TestApp {
     /// DynamoDB, for assertions on the table.
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -152,57 +102,56 @@ pub struct TestApp {
     pub table: String,
     /// The comments queue.
     pub queue_url: String,
+    /// Its ARN, the records' `eventSourceARN`.
+    pub queue_arn: String,
     /// Its dead-letter queue.
     pub dlq_url: String,
     /// The store adapter on the table.
     pub store: DynamoCommentStore,
     /// The queue adapter on the queue.
     pub queue: SqsCommentQueue,
+    /// The stack as the template describes it, with this test's physical names.
+    pub model: StackModel,
 }
 
-/// How many receives move a message to the dead-letter queue (the template's value).
+/// How many receives move a message to the dead-letter queue (the template's value:
+/// [`TestApp::spawn`] checks it).
 pub const MAX_RECEIVE_COUNT: u32 = 3;
 
 impl TestApp {
-    /// Creates the resources on the shared moto server.
+    /// Provisions a stack of its own from `template.yaml` on the shared moto server.
+    /// Queues get a 30 s visibility timeout instead of the template's 90 s, so a
+    /// failed message comes back within a test.
     pub async fn spawn() -> Self {
         let config = sdk_config(&moto().endpoint).await;
+        let stack = format!("t{}", uuid::Uuid::new_v4().simple());
+        let mut model =
+            StackModel::read(template(), &stack, REGION).expect("the template resolves");
+        for queue in &mut model.queues {
+            queue.visibility_timeout = 30;
+        }
+        let (physical, _) = local_cloud::backend::provision(&model, &config)
+            .await
+            .expect("provision the test stack");
+        model
+            .resolve_functions(template(), &physical)
+            .expect("the functions resolve");
+        let queue = model
+            .queues
+            .iter()
+            .find(|q| q.logical_id == "CommentsQueue")
+            .expect("the template has CommentsQueue");
+        assert_eq!(
+            queue.redrive.as_ref().map(|(_, count)| *count),
+            Some(MAX_RECEIVE_COUNT),
+            "MAX_RECEIVE_COUNT is the template's maxReceiveCount"
+        );
+        let queue_url = physical.reference("CommentsQueue").expect("a queue URL");
+        let queue_arn = queue.arn.clone();
+        let dlq_url = physical.reference("CommentsDlq").expect("a DLQ URL");
+        let table = physical.reference("CommentsTable").expect("a table name");
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let suffix = uuid::Uuid::new_v4().simple().to_string();
-        let table = format!("comments-{suffix}");
-        create_table(&dynamodb, &table).await;
-
-        let dlq_url = sqs
-            .create_queue()
-            .queue_name(format!("comments-dlq-{suffix}"))
-            .send()
-            .await
-            .expect("create the dead-letter queue")
-            .queue_url
-            .expect("a queue URL");
-        let dlq_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("read the dead-letter queue's ARN")
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .expect("a queue ARN");
-        let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT});
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(format!("comments-queue-{suffix}"))
-            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
-            .attributes(QueueAttributeName::VisibilityTimeout, "30")
-            .send()
-            .await
-            .expect("create the comments queue")
-            .queue_url
-            .expect("a queue URL");
-
         Self {
             store: DynamoCommentStore::new(dynamodb.clone(), table.clone()),
             queue: SqsCommentQueue::new(sqs.clone(), queue_url.clone()),
@@ -210,8 +159,23 @@ impl TestApp {
             sqs,
             table,
             queue_url,
+            queue_arn,
             dlq_url,
+            model,
         }
+    }
+
+    /// What the template says of `function` (by its crate name), for this stack.
+    pub fn function(&self, function: &str) -> &FunctionSpec {
+        self.model
+            .function(function)
+            .unwrap_or_else(|| panic!("the template hosts no function {function}"))
+    }
+
+    /// Starts `function`'s real binary as the local cloud runs it, with the template's
+    /// configuration for this stack and `extra` variables.
+    pub async fn start_function(&self, function: &str, extra: &[(&str, &str)]) -> FunctionProcess {
+        FunctionProcess::start_spec(self.function(function), REGION, &moto().endpoint, extra).await
     }
 
     /// `POST /comments` through the `add-comments` handler.
@@ -250,16 +214,6 @@ impl TestApp {
             None => api_request("GET", "/status", "/status", None, &[], &[], &[]),
         };
         status::handle(request, &self.status_dependencies(), &self.store).await
-    }
-
-    /// The environment the template gives `function`, for this test's resources.
-    pub fn function_env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("TABLE_NAME", self.table.clone()),
-            ("QUEUE_URL", self.queue_url.clone()),
-            ("DLQ_URL", self.dlq_url.clone()),
-            ("METRICS_NAMESPACE", "OnlineFeedback".to_owned()),
-        ]
     }
 
     /// What `status` is given at init.
@@ -310,8 +264,8 @@ impl TestApp {
         comment
     }
 
-    /// Receives up to 10 messages as the event source mapping would, with a
-    /// visibility timeout of `visibility_secs`.
+    /// Receives up to 10 messages, with a visibility timeout of `visibility_secs`, as
+    /// the event source mapping's event.
     pub async fn receive(&self, visibility_secs: i32) -> SqsEvent {
         let output = self
             .sqs
@@ -324,18 +278,15 @@ impl TestApp {
             .send()
             .await
             .expect("receive from the comments queue");
-        let mut event = SqsEvent::default();
-        event.records = output
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(to_record)
-            .collect();
-        event
+        local_cloud::sqs::event(
+            &output.messages.unwrap_or_default(),
+            &self.queue_arn,
+            REGION,
+        )
     }
 
-    /// Delivers a batch to `push-to-db` and deletes what it did not report as failed,
-    /// as the event source mapping does with `ReportBatchItemFailures`.
+    /// Delivers a batch to `push-to-db` in process and settles it as the event source
+    /// mapping does with `ReportBatchItemFailures`.
     pub async fn deliver(&self, event: SqsEvent) -> SqsBatchResponse {
         let records = event.records.clone();
         let response = push_to_db::handle(
@@ -343,12 +294,16 @@ impl TestApp {
             &self.store,
         )
         .await;
-        self.settle(records, &failed_ids(&response)).await;
+        self.settle(
+            &records,
+            &serde_json::to_value(&response).expect("a batch response"),
+        )
+        .await;
         response
     }
 
     /// Delivers a batch to a running `push-to-db` process (through its Runtime API)
-    /// and deletes what it did not report as failed; returns its answer.
+    /// and settles it; returns its answer.
     ///
     /// # Panics
     /// When the function answers with an invocation error.
@@ -359,33 +314,26 @@ impl TestApp {
         let Answer::Response(response) = answer else {
             panic!("push-to-db failed the invocation: {answer:?}");
         };
-        let failed: Vec<&str> = response["batchItemFailures"]
-            .as_array()
-            .map(|failures| {
-                failures
-                    .iter()
-                    .filter_map(|f| f["itemIdentifier"].as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
-        self.settle(event.records, &failed).await;
+        self.settle(&event.records, &response).await;
         response
     }
 
-    /// Deletes the records not reported as failed, as the event source mapping does;
-    /// the failed ones stay for redelivery.
-    async fn settle(&self, records: Vec<SqsMessage>, failed: &[&str]) {
-        for record in records {
-            if !failed.contains(&record.message_id.as_deref().unwrap_or_default()) {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(record.receipt_handle.unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("delete a processed message");
-            }
-        }
+    /// Deletes the records the response does not report as failed, by the event source
+    /// mapping's own rules; the failed ones stay for redelivery.
+    async fn settle(&self, records: &[SqsMessage], response: &Value) {
+        let ids: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.message_id.clone())
+            .collect();
+        let failed = local_cloud::sqs::failures(response, &ids, true);
+        let done: Vec<&str> = records
+            .iter()
+            .filter(|r| r.message_id.as_ref().is_some_and(|id| !failed.contains(id)))
+            .filter_map(|r| r.receipt_handle.as_deref())
+            .collect();
+        local_cloud::sqs::delete(&self.sqs, &self.queue_url, &done)
+            .await
+            .expect("delete the processed messages");
     }
 
     /// Receives and delivers until the queue has nothing visible; returns the batches'
@@ -452,47 +400,6 @@ impl TestApp {
     }
 }
 
-async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) {
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("attribute definition")
-    };
-    let key = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .expect("key")
-    };
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("pk"))
-        .attribute_definitions(attribute("feed"))
-        .attribute_definitions(attribute("id"))
-        .key_schema(key("pk", KeyType::Hash))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(feedback::FEED_INDEX)
-                .key_schema(key("feed", KeyType::Hash))
-                .key_schema(key("id", KeyType::Range))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .expect("index"),
-        )
-        .send()
-        .await
-        .expect("create the comments table");
-}
-
 /// The message ids a batch response reports as failed.
 pub fn failed_ids(response: &SqsBatchResponse) -> Vec<&str> {
     response
@@ -500,32 +407,6 @@ pub fn failed_ids(response: &SqsBatchResponse) -> Vec<&str> {
         .iter()
         .map(|f| f.item_identifier.as_str())
         .collect()
-}
-
-/// An SDK message as the Lambda SQS event carries it.
-fn to_record(message: aws_sdk_sqs::types::Message) -> SqsMessage {
-    let mut record = SqsMessage::default();
-    record.message_id = message.message_id;
-    record.receipt_handle = message.receipt_handle;
-    record.body = message.body;
-    record.attributes = message
-        .attributes
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value))
-        .collect();
-    record.message_attributes = message
-        .message_attributes
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(name, value)| {
-            let mut attribute = SqsMessageAttribute::default();
-            attribute.string_value = value.string_value;
-            attribute.data_type = Some(value.data_type);
-            (name, attribute)
-        })
-        .collect();
-    record
 }
 
 /// A Lambda context like the one the runtime gives a function invoked via its alias.
@@ -559,7 +440,11 @@ pub fn api_request(
     ))
 }
 
-/// An API Gateway REST (v1) event as JSON, for tests that alter it before use.
+/// An API Gateway REST (v1) event as JSON, for tests that alter it before use: the
+/// event the local cloud's API Gateway builds for the same request, on stage `dev`.
+///
+/// # Panics
+/// When a header is not a valid HTTP header.
 pub fn api_event(
     method: &str,
     resource: &str,
@@ -569,48 +454,61 @@ pub fn api_event(
     query: &[(&str, &str)],
     path_parameters: &[(&str, &str)],
 ) -> Value {
-    let multi_headers = multi_value(headers);
-    let multi_query = multi_value(query);
-    let path_parameters: serde_json::Map<String, Value> = path_parameters
+    let mut header_map = http::HeaderMap::new();
+    for (name, value) in headers {
+        header_map.append(
+            http::HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+            http::HeaderValue::from_str(value).expect("a header value"),
+        );
+    }
+    // The query travels in the URI, encoded, as a client sends it; the gateway decodes it.
+    let encoded: Vec<String> = query
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
         .collect();
-    json!({
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {},
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": {},
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": if path_parameters.is_empty() { Value::Null } else { Value::Object(path_parameters) },
-        "requestContext": {
-            "accountId": "123456789012",
-            "stage": "dev",
-            "requestId": uuid::Uuid::new_v4().to_string(),
-            "path": format!("/dev{path}"),
-            "resourcePath": resource,
-            "httpMethod": method,
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": body,
-        "isBase64Encoded": false,
-    })
+    let uri: http::Uri = format!("/dev{}?{}", path_for_uri(path), encoded.join("&"))
+        .parse()
+        .expect("a request URI");
+    let method: http::Method = method.parse().expect("an HTTP method");
+    let event = local_cloud::apigateway::proxy_event(&local_cloud::apigateway::ProxyRequest {
+        method: &method,
+        uri: &uri,
+        path,
+        headers: &header_map,
+        body: body.unwrap_or_default().as_bytes(),
+        resource,
+        path_parameters: path_parameters
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        stage: "dev",
+        request_id: &uuid::Uuid::new_v4().to_string(),
+        client: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        trace_root: &ops_wire::trace::TraceId::generate().to_string(),
+        now_ms: local_cloud::clock::now_ms(),
+    });
+    serde_json::to_value(event).expect("a proxy event")
 }
 
-/// Name-value pairs as API Gateway's multi-value maps: `{"name": ["v1", "v2"]}`.
-fn multi_value(pairs: &[(&str, &str)]) -> serde_json::Map<String, Value> {
-    let mut map = serde_json::Map::new();
-    for (name, value) in pairs {
-        if let Some(values) = map
-            .entry((*name).to_owned())
-            .or_insert_with(|| json!([]))
-            .as_array_mut()
-        {
-            values.push(json!(value));
-        }
-    }
-    map
+/// Every byte but unreserved ones as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A path as it can stand in a URI (only the query is read from it).
+fn path_for_uri(path: &str) -> String {
+    path.split('/')
+        .map(percent_encode)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A request from an event's JSON, with a Lambda context.

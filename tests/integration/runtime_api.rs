@@ -7,9 +7,7 @@ use serde_json::Value;
 use crate::events::{EVENTS, Expect, read};
 
 async fn start(function: &str, app: &TestApp) -> FunctionProcess {
-    let env = app.function_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    FunctionProcess::start(function, &moto().endpoint, &env).await
+    app.start_function(function, &[]).await
 }
 
 #[tokio::test]
@@ -75,10 +73,7 @@ async fn log_lines_of_a_real_invocation_carry_the_talks_fields_and_no_user_conte
     );
     assert_eq!(first["level"], "INFO");
     assert_eq!(first["service"], "add-comments");
-    assert_eq!(
-        first["lambda_function_arn"],
-        feedback_tests::invoked_arn("add-comments")
-    );
+    assert_eq!(first["lambda_function_arn"], process.invoked_arn());
     assert_eq!(
         first["correlation_id"], "demo-7f3a2c",
         "from the event's X-Correlation-Id"
@@ -117,4 +112,25 @@ async fn a_function_without_its_configuration_stops_and_names_the_missing_variab
         assert!(!status.success());
         assert!(stderr.contains(missing), "{missing}: {stderr}");
     }
+}
+
+#[tokio::test]
+async fn the_pre_traffic_hooks_smoke_tests_pass_against_the_real_functions() {
+    let app = TestApp::spawn().await;
+    for test in pre_traffic_hook::SMOKE_TESTS {
+        let process = start(test.function, &app).await;
+        let (_, answer) = process.invoke(test.request()).await;
+        let Answer::Response(response) = answer else {
+            panic!(
+                "{}: the function reported an error: {answer:?}",
+                test.function
+            );
+        };
+        test.check(&response)
+            .unwrap_or_else(|why| panic!("{}: {why}", test.function));
+    }
+    assert!(
+        app.stored_comments().await.is_empty(),
+        "a smoke test changes nothing"
+    );
 }

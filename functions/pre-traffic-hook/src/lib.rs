@@ -16,6 +16,12 @@
 //! One hook serves all four functions: each deployment runs every check, which costs
 //! four small invocations and catches a new version that breaks another's contract.
 
+use std::collections::HashMap;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyRequestContext};
+use aws_lambda_events::http::{HeaderMap, HeaderValue, Method};
+use aws_lambda_events::query_map::QueryMap;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
 use aws_sdk_lambda::primitives::Blob;
 use serde::Deserialize;
@@ -54,39 +60,25 @@ pub const SMOKE_TESTS: [SmokeTest; 4] = [
     SmokeTest {
         function: "add-comments",
         version_variable: "ADD_COMMENTS_VERSION",
-        request: || api_request("POST", "/comments", Some("")),
+        request: || api_request(Method::POST, "/comments", &[], Some("")),
         check: |answer| expect_status(answer, 400),
     },
     SmokeTest {
         function: "get-all-comments",
         version_variable: "GET_ALL_COMMENTS_VERSION",
-        request: || {
-            let mut request = api_request("GET", "/comments", None);
-            request["queryStringParameters"] = json!({"limit": "1"});
-            request["multiValueQueryStringParameters"] = json!({"limit": ["1"]});
-            request
-        },
+        request: || api_request(Method::GET, "/comments", &[("limit", "1")], None),
         check: |answer| expect_status(answer, 200),
     },
     SmokeTest {
         function: "status",
         version_variable: "STATUS_VERSION",
-        request: || api_request("GET", "/status", None),
+        request: || api_request(Method::GET, "/status", &[], None),
         check: |answer| expect_status(answer, 200),
     },
     SmokeTest {
         function: "push-to-db",
         version_variable: "PUSH_TO_DB_VERSION",
-        request: || {
-            json!({"Records": [{
-                "messageId": POISON_MESSAGE_ID,
-                "receiptHandle": "none",
-                "body": "{\"smoke-test\": \"not a comment: must be reported, never stored\"}",
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-            }]})
-        },
+        request: poison_batch,
         check: |answer| {
             let expected = json!({"batchItemFailures": [{"itemIdentifier": POISON_MESSAGE_ID}]});
             if answer == &expected {
@@ -115,20 +107,51 @@ impl SmokeTest {
     }
 }
 
-/// A REST (v1) proxy event, as API Gateway would send it to the stage `smoke-test`.
-fn api_request(method: &str, path: &str, body: Option<&str>) -> Value {
-    let headers =
-        json!({"Content-Type": "application/json", "X-Correlation-Id": "pre-traffic-hook"});
-    json!({
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {"Content-Type": ["application/json"], "X-Correlation-Id": ["pre-traffic-hook"]},
-        "requestContext": {"stage": "smoke-test", "requestId": "pre-traffic-hook", "path": path, "httpMethod": method},
-        "body": body,
-        "isBase64Encoded": false,
-    })
+/// A REST (v1) proxy event, as API Gateway would send it to the stage `smoke-test`,
+/// built with the event type the functions' runtime reads.
+fn api_request(method: Method, path: &str, query: &[(&str, &str)], body: Option<&str>) -> Value {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    headers.insert(
+        "x-correlation-id",
+        HeaderValue::from_static("pre-traffic-hook"),
+    );
+    let query: HashMap<String, Vec<String>> = query
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), vec![(*value).to_owned()]))
+        .collect();
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.stage = Some("smoke-test".to_owned());
+    context.request_id = Some("pre-traffic-hook".to_owned());
+    context.path = Some(format!("/smoke-test{path}"));
+    context.resource_path = Some(path.to_owned());
+    context.http_method = method.clone();
+    let mut event = ApiGatewayProxyRequest::default();
+    event.resource = Some(path.to_owned());
+    event.path = Some(path.to_owned());
+    event.http_method = method;
+    event.multi_value_headers = headers.clone();
+    event.headers = headers;
+    event.query_string_parameters = QueryMap::from(query.clone());
+    event.multi_value_query_string_parameters = QueryMap::from(query);
+    event.request_context = context;
+    event.body = body.map(str::to_owned);
+    serde_json::to_value(event).unwrap_or_default()
+}
+
+/// An SQS batch of one record that is not a comment: a healthy push-to-db reports it
+/// and stores nothing.
+fn poison_batch() -> Value {
+    let mut record = SqsMessage::default();
+    record.message_id = Some(POISON_MESSAGE_ID.to_owned());
+    record.receipt_handle = Some("none".to_owned());
+    record.body =
+        Some(r#"{"smoke-test": "not a comment: must be reported, never stored"}"#.to_owned());
+    record.attributes = [("ApproximateReceiveCount".to_owned(), "1".to_owned())].into();
+    record.event_source = Some("aws:sqs".to_owned());
+    let mut event = SqsEvent::default();
+    event.records = vec![record];
+    serde_json::to_value(event).unwrap_or_default()
 }
 
 fn expect_status(answer: &Value, status: u64) -> Result<(), String> {

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::template::talk_name;
+use local_cloud::cloudformation::talk_name;
 
 /// One deployed function of the stack.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

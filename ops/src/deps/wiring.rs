@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::graph::Graph;
 use super::tags::{Kind, TagError, parse_tag, split_version};
-use crate::template::{Template, references, talk_name};
+use local_cloud::cloudformation::{Template, references, talk_name};
 
 /// The node kind of a resource type, for the types that are dependencies.
 fn kind_of(resource: &Value) -> Option<Kind> {

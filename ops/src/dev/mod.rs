@@ -1,49 +1,61 @@
-//! `feedback-ops dev`: the whole application on loopback, as it runs in AWS.
+//! `feedback-ops dev`: the whole application on loopback, as it runs in AWS. The local
+//! cloud (the `local-cloud` crate) emulates the services; this module wires them from the
+//! template and serves them, with the ops API and the web files, on one port.
 //!
-//! | part | module |
+//! | file | owns |
 //! |---|---|
-//! | what to run, from `template.yaml` | [`model`] |
-//! | moto (or `--endpoint`), the table and queues | [`backend`] |
-//! | the function processes, Runtime API, `REPORT` lines | [`host`] |
-//! | API Gateway, the ops API and the web pages on one port | [`server`] |
-//! | the SQS event source mapping | [`event_source`] |
-//! | logs, X-Ray segments, EMF metrics | [`telemetry`] |
-//! | the service map from traces | [`service_map`] |
+//! | `mod.rs` | the wiring: build, backend, functions, event sources, server, shutdown |
+//! | `api.rs` | the ops HTTP API under `/ops/api/` |
+//! | `service_map.rs` | the service map from traces, beside the declared graph |
+//! | `web.rs` | the page and the console from `web/` |
+//! | `terminal.rs` | progress lines, the banner, the log tail |
 
-pub mod backend;
-pub mod event_source;
-pub mod host;
-pub mod model;
-pub mod server;
+pub mod api;
 pub mod service_map;
-pub mod telemetry;
+pub mod terminal;
+pub mod web;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write as _;
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Method, Request, StatusCode};
+use axum::response::Response;
+use local_cloud::apigateway::Gateway;
+use local_cloud::backend::{self, BackendError, Moto};
+use local_cloud::cloudformation::{ModelError, Physical, StackModel, Template, TemplateError};
+use local_cloud::cloudwatch::CloudWatch;
+use local_cloud::lambda::{self, BuildError, FunctionHost, Functions, Observers};
+use local_cloud::sqs;
+use local_cloud::xray::TraceStore;
+use serde::Serialize;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
-use crate::template::Template;
-use host::FunctionHost;
-use model::StackModel;
-use telemetry::{LogEntry, Telemetry};
+use terminal::say;
 
 /// Why the stack could not start: one line that says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum DevError {
-    /// A missing tool, a taken port, an endpoint that refuses.
+    /// A taken port, a function that does not start.
     #[error("{0}")]
     Setup(String),
-    /// The template cannot be read or resolved.
+    /// The template cannot be read or parsed.
     #[error(transparent)]
-    Template(#[from] crate::template::TemplateError),
-    /// An intrinsic the local stack cannot resolve.
+    Template(#[from] TemplateError),
+    /// An intrinsic the local cloud cannot resolve.
     #[error(transparent)]
-    Model(#[from] model::ModelError),
+    Model(#[from] ModelError),
+    /// moto is missing or does not start, or the endpoint refuses a resource.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The binaries could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
 }
 
 /// How to run the stack.
@@ -71,7 +83,60 @@ pub struct DevOptions {
     pub quiet: bool,
 }
 
-/// Runs the stack until Ctrl-C (or SIGTERM).
+/// A queue of the stack, as `GET /ops/api/stack` describes it.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueInfo {
+    name: String,
+    url: String,
+    visibility_timeout: u32,
+    redrive: Option<Redrive>,
+}
+
+/// A queue's redrive policy.
+#[derive(Clone, Debug, Serialize)]
+pub struct Redrive {
+    to: String,
+    max_receive_count: u32,
+}
+
+/// What `GET /ops/api/stack` answers.
+#[derive(Clone, Debug, Serialize)]
+pub struct StackInfo {
+    stack_name: String,
+    region: String,
+    endpoint: String,
+    url: String,
+    stage: String,
+    api: String,
+    tables: Vec<String>,
+    queues: Vec<QueueInfo>,
+    functions: Vec<String>,
+    moto_pid: Option<u32>,
+    not_hosted: Vec<String>,
+    started_ms: u64,
+}
+
+/// What the server's handlers share.
+pub struct Shared {
+    /// The stack.
+    pub model: StackModel,
+    /// The hosted functions, by name.
+    pub functions: Functions,
+    /// API Gateway.
+    pub gateway: Gateway,
+    /// Logs and metrics.
+    pub cloudwatch: CloudWatch,
+    /// Traces.
+    pub traces: TraceStore,
+    /// Facts for `/ops/api/stack`.
+    pub stack: StackInfo,
+    /// The graph the dependency tags declare.
+    pub declared: crate::deps::graph::Graph,
+    /// The page's and the console's files (`web/`).
+    pub web_dir: PathBuf,
+}
+
+/// Runs the stack until Ctrl-C (or SIGTERM), then stops every process it started.
 ///
 /// # Errors
 /// [`DevError`] when it cannot start.
@@ -102,22 +167,8 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         .unwrap_or(Path::new("."))
         .to_path_buf();
 
-    let binaries = match &options.bin_dir {
-        Some(dir) => prebuilt(dir),
-        None => build(&project, options.release)?,
-    };
-
-    let (moto, endpoint) = if let Some(endpoint) = &options.endpoint {
-        (None, endpoint.clone())
-    } else {
-        say(&format!(
-            "starting moto from {}",
-            backend::moto_path(&project).display()
-        ));
-        let moto = backend::start_moto(&project).await?;
-        let endpoint = moto.endpoint.clone();
-        (Some(moto), endpoint)
-    };
+    let binaries = binaries(&options, &project)?;
+    let (moto, endpoint) = start_backend(&options, &project)?;
     let config = backend::sdk_config(&endpoint, &model.region).await;
     let (physical, provisioned) = backend::provision(&model, &config).await?;
     model.resolve_functions(&template, &physical)?;
@@ -125,12 +176,26 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         say(line);
     }
 
-    let telemetry = Telemetry::default();
+    let observers = Observers::default();
     if !options.quiet {
-        telemetry.echo_to_stdout();
+        observers.cloudwatch.logs.follow(Arc::new(terminal::echo));
     }
-    let functions = start_functions(&model, &binaries, &endpoint, &telemetry, &options).await?;
-    start_pollers(&model, &physical, &config, &functions, &telemetry, &options)?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+    let functions = start_functions(
+        &model, &binaries, &endpoint, &observers, &options, &shutdown, &mut tasks,
+    )
+    .await;
+    let functions = match functions {
+        Ok(functions) => functions,
+        Err(error) => {
+            stop(&shutdown, tasks).await;
+            return Err(error);
+        }
+    };
+    start_pollers(
+        &model, &physical, &config, &functions, &observers, &options, &shutdown, &mut tasks,
+    )?;
 
     let declared = crate::deps::wiring::declared(&template)
         .map(|d| d.graph)
@@ -144,17 +209,24 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         &functions,
         moto.as_ref(),
     );
-    let shared = Arc::new(server::Shared {
+    let shared = Arc::new(Shared {
+        gateway: Gateway::new(model.api.clone(), &functions, observers.traces.clone()),
         stack,
         model,
-        functions: functions.clone(),
-        telemetry,
+        functions,
+        cloudwatch: observers.cloudwatch,
+        traces: observers.traces,
         declared,
         web_dir: project.join("web"),
     });
-    let app = server::router(shared).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    banner(&url, started.elapsed());
+    let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
+    let serving = shutdown.clone();
+    tasks.spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(serving.cancelled_owned())
+            .await;
+    });
+    terminal::banner(&url, started.elapsed());
 
     shutdown_signal().await;
     say(if moto.is_some() {
@@ -162,14 +234,80 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     } else {
         "stopping every function process"
     });
-    for function in functions.values() {
-        function.stop();
-    }
-    server.abort();
-    // The supervisors drop their processes (kill on drop) as they return.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop(&shutdown, tasks).await;
     drop(moto);
     Ok(())
+}
+
+/// The function binaries: prebuilt in `--bin-dir`, or built now with cargo's progress on
+/// the terminal.
+fn binaries(options: &DevOptions, project: &Path) -> Result<HashMap<String, PathBuf>, DevError> {
+    if let Some(dir) = &options.bin_dir {
+        return Ok(lambda::prebuilt(dir));
+    }
+    say("building the function binaries (the first build takes a few minutes)");
+    let mut args = vec!["--workspace", "--bins"];
+    if options.release {
+        args.push("--release");
+    }
+    Ok(lambda::cargo_build(project, &args)?)
+}
+
+/// moto from the project's virtual environment, or the `--endpoint` given; the
+/// endpoint the functions and the SDK use.
+fn start_backend(options: &DevOptions, project: &Path) -> Result<(Option<Moto>, String), DevError> {
+    if let Some(endpoint) = &options.endpoint {
+        return Ok((None, endpoint.clone()));
+    }
+    let server = backend::moto_path(project);
+    say(&format!("starting moto from {}", server.display()));
+    let moto = Moto::start(&server)?;
+    let endpoint = moto.endpoint.clone();
+    Ok((Some(moto), endpoint))
+}
+
+/// Cancels every task and waits for each to end: the supervisors kill and reap their
+/// processes before they return. Connections still open after a second are dropped.
+async fn stop(shutdown: &CancellationToken, mut tasks: JoinSet<()>) {
+    shutdown.cancel();
+    let drained = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(5), drained)
+        .await
+        .is_err()
+    {
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// The server: the ops API, then the web files, then API Gateway for anything else.
+fn router(shared: Arc<Shared>) -> axum::Router {
+    api::routes().fallback(web_or_gateway).with_state(shared)
+}
+
+async fn web_or_gateway(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request<axum::body::Body>,
+) -> Response {
+    if request.method() == Method::GET
+        && let Some((file, content_type)) = web::file_for(request.uri().path())
+    {
+        if let Some(response) = web::serve(&shared.web_dir, &file, content_type).await {
+            return response;
+        }
+        if matches!(file.as_str(), "index.html" | "ops.html") {
+            return api::problem(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "{} cannot be read: is --template in the project folder?",
+                    shared.web_dir.join(&file).display()
+                ),
+            );
+        }
+    }
+    let request: Request<Body> = request;
+    shared.gateway.handle(client, request).await
 }
 
 /// Starts every function's environments and waits for their init.
@@ -177,21 +315,13 @@ async fn start_functions(
     model: &StackModel,
     binaries: &HashMap<String, PathBuf>,
     endpoint: &str,
-    telemetry: &Telemetry,
+    observers: &Observers,
     options: &DevOptions,
-) -> Result<BTreeMap<String, Arc<FunctionHost>>, DevError> {
-    let base_env: Vec<(String, String)> = [
-        ("AWS_REGION", model.region.as_str()),
-        ("AWS_DEFAULT_REGION", model.region.as_str()),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_SESSION_TOKEN", "testing"),
-        ("AWS_ENDPOINT_URL", endpoint),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let mut functions = BTreeMap::new();
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
+) -> Result<Functions, DevError> {
+    let base_env = backend::function_env(endpoint, &model.region);
+    let mut functions = Functions::new();
     for spec in &model.functions {
         let binary = binaries.get(&spec.binary).cloned().ok_or_else(|| {
             DevError::Setup(format!(
@@ -204,20 +334,25 @@ async fn start_functions(
             &model.region,
             binary,
             base_env.clone(),
-            telemetry.clone(),
+            observers.clone(),
             options.concurrency.max(1),
+            shutdown.child_token(),
         );
-        host.start();
+        host.start(tasks);
         functions.insert(spec.name.clone(), host);
     }
     wait_until_ready(&functions).await?;
     for function in functions.values() {
-        let (_, _, inits) = function.counters();
-        let inits: Vec<String> = inits.iter().map(|ms| format!("{ms:.1} ms")).collect();
+        let inits: Vec<String> = function
+            .counters()
+            .init_durations_ms
+            .iter()
+            .map(|ms| format!("{ms:.1} ms"))
+            .collect();
         say(&format!(
             "{} version {} (alias {}): {} environment(s), init {}",
             function.spec.name,
-            host::VERSION,
+            lambda::VERSION,
             function.spec.alias.as_deref().unwrap_or("-"),
             inits.len(),
             inits.join(", ")
@@ -232,15 +367,18 @@ async fn start_functions(
 }
 
 /// Starts the SQS event source mappings: `concurrency` pollers per mapping.
+#[allow(clippy::too_many_arguments)] // the wiring's inputs, each used once
 fn start_pollers(
     model: &StackModel,
-    physical: &model::Physical,
+    physical: &Physical,
     config: &aws_config::SdkConfig,
-    functions: &BTreeMap<String, Arc<FunctionHost>>,
-    telemetry: &Telemetry,
+    functions: &Functions,
+    observers: &Observers,
     options: &DevOptions,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
 ) -> Result<(), DevError> {
-    let sqs = aws_sdk_sqs::Client::new(config);
+    let client = aws_sdk_sqs::Client::new(config);
     for function in functions.values() {
         for source in &function.spec.sqs_sources {
             let queue = model
@@ -248,77 +386,61 @@ fn start_pollers(
                 .iter()
                 .find(|q| q.logical_id == source.queue)
                 .ok_or_else(|| DevError::Setup(format!("no queue {}", source.queue)))?;
-            let mapping = event_source::Mapping {
-                queue_url: physical_ref(physical, &queue.logical_id),
+            let mapping = sqs::Mapping {
+                queue_url: physical.reference(&queue.logical_id).unwrap_or_default(),
                 queue_arn: queue.arn.clone(),
                 queue_name: queue.name.clone(),
                 region: model.region.clone(),
                 source: source.clone(),
             };
             for _ in 0..options.concurrency.max(1) {
-                tokio::spawn(event_source::poll(
-                    sqs.clone(),
+                tasks.spawn(sqs::poll(
+                    client.clone(),
                     mapping.clone(),
                     Arc::clone(function),
-                    telemetry.clone(),
+                    observers.traces.clone(),
+                    shutdown.clone(),
                 ));
             }
         }
     }
-
     Ok(())
 }
 
-/// What `GET /ops/api/stack` answers.
 fn stack_info(
     model: &StackModel,
-    physical: &model::Physical,
+    physical: &Physical,
     endpoint: &str,
     url: &str,
-    functions: &BTreeMap<String, Arc<FunctionHost>>,
-    moto: Option<&backend::Moto>,
-) -> Value {
-    json!({
-        "stack_name": model.stack_name,
-        "region": model.region,
-        "endpoint": endpoint,
-        "url": url,
-        "stage": model.api.stage,
-        "api": model.api.name,
-        "tables": model.tables.iter().map(|t| &t.name).collect::<Vec<_>>(),
-        "queues": model.queues.iter().map(|q| json!({
-            "name": q.name,
-            "url": physical_ref(physical, &q.logical_id),
-            "visibility_timeout": q.visibility_timeout,
-            "redrive": q.redrive.as_ref().map(|(to, count)| json!({"to": to, "max_receive_count": count})),
-        })).collect::<Vec<_>>(),
-        "functions": functions.keys().collect::<Vec<_>>(),
-        "moto_pid": moto.and_then(|m| m.pid),
-        "not_hosted": model.not_hosted,
-        "started_ms": telemetry::now_ms(),
-    })
-}
-
-fn physical_ref(physical: &model::Physical, logical_id: &str) -> String {
-    physical.reference(logical_id).unwrap_or_default()
-}
-
-fn say(line: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "==> {line}");
-}
-
-fn banner(url: &str, took: Duration) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "\nready: {url}  (started in {:.1} s; Ctrl-C stops everything)\n\n  \
-         curl -s -X POST {url}/comments -H 'content-type: application/json' -d '{{\"text\":\"Great talk!\",\"rating\":5}}'\n  \
-         curl -s {url}/comments\n  \
-         curl -s {url}/status\n\n  \
-         ops API: {url}/ops/api/stack  …/functions  …/logs  …/traces  …/metrics  …/graph\n",
-        took.as_secs_f64()
-    );
-    let _ = out.flush();
+    functions: &Functions,
+    moto: Option<&Moto>,
+) -> StackInfo {
+    StackInfo {
+        stack_name: model.stack_name.clone(),
+        region: model.region.clone(),
+        endpoint: endpoint.to_owned(),
+        url: url.to_owned(),
+        stage: model.api.stage.clone(),
+        api: model.api.name.clone(),
+        tables: model.tables.iter().map(|t| t.name.clone()).collect(),
+        queues: model
+            .queues
+            .iter()
+            .map(|q| QueueInfo {
+                name: q.name.clone(),
+                url: physical.reference(&q.logical_id).unwrap_or_default(),
+                visibility_timeout: q.visibility_timeout,
+                redrive: q.redrive.as_ref().map(|(to, count)| Redrive {
+                    to: to.clone(),
+                    max_receive_count: *count,
+                }),
+            })
+            .collect(),
+        functions: functions.keys().cloned().collect(),
+        moto_pid: moto.and_then(|m| m.pid),
+        not_hosted: model.not_hosted.clone(),
+        started_ms: local_cloud::clock::now_ms(),
+    }
 }
 
 async fn shutdown_signal() {
@@ -344,7 +466,7 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-async fn wait_until_ready(functions: &BTreeMap<String, Arc<FunctionHost>>) -> Result<(), DevError> {
+async fn wait_until_ready(functions: &Functions) -> Result<(), DevError> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let mut all_ready = true;
@@ -368,89 +490,4 @@ async fn wait_until_ready(functions: &BTreeMap<String, Arc<FunctionHost>>) -> Re
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-fn prebuilt(dir: &Path) -> HashMap<String, PathBuf> {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .filter(|entry| entry.path().is_file())
-        .filter_map(|entry| Some((entry.file_name().into_string().ok()?, entry.path())))
-        .collect()
-}
-
-/// Builds every binary of the workspace with cargo, its progress on the terminal, and
-/// returns them by name from cargo's own build messages.
-fn build(project: &Path, release: bool) -> Result<HashMap<String, PathBuf>, DevError> {
-    say("building the function binaries (the first build takes a few minutes)");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = std::process::Command::new(&cargo);
-    command
-        .args([
-            "build",
-            "--workspace",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ])
-        .current_dir(project)
-        .stderr(Stdio::inherit())
-        .stdout(Stdio::piped());
-    if release {
-        command.arg("--release");
-    }
-    let output = command.output().map_err(|e| {
-        DevError::Setup(format!(
-            "cannot run {cargo} ({e}): install Rust with rustup (https://rustup.rs)"
-        ))
-    })?;
-    if !output.status.success() {
-        return Err(DevError::Setup(
-            "the build failed: fix the errors cargo printed above, then run it again".into(),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter_map(|message| {
-            Some((
-                message["target"]["name"].as_str()?.to_owned(),
-                PathBuf::from(message["executable"].as_str()?),
-            ))
-        })
-        .collect())
-}
-
-/// One log line for the terminal: time, function, level, message.
-pub fn echo_line(entry: &LogEntry) -> Option<String> {
-    use std::fmt::Write as _;
-    let time =
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(entry.timestamp_ms) * 1_000_000)
-            .ok()?
-            .format(time::macros::format_description!(
-                "[hour]:[minute]:[second].[subsecond digits:3]"
-            ))
-            .ok()?;
-    let (level, message) = match &entry.json {
-        Some(json) if json.get("_aws").is_some() => return None,
-        Some(json) => {
-            let mut message = json["message"].as_str().unwrap_or_default().to_owned();
-            if let Some(id) = &entry.correlation_id {
-                let _ = write!(message, "  correlation_id={id}");
-            }
-            if let Some(error) = json.get("error").and_then(Value::as_str) {
-                let _ = write!(message, "  error={error}");
-            }
-            (entry.level.clone().unwrap_or_default(), message)
-        }
-        None => (
-            entry.level.clone().unwrap_or_default(),
-            entry.message.clone(),
-        ),
-    };
-    Some(format!(
-        "{time} {:<16} {level:<5} {message}",
-        entry.function
-    ))
 }

@@ -1,11 +1,70 @@
-//! The service map as the traces show it, beside the one the dependency tags declare.
+//! The service map as the traces show it, beside the one the dependency tags declare:
+//! each edge says whether the tags declare it, whether traces show it, and, when they do,
+//! its calls, error and fault counts, error rate and p50/p99.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::{Value, json};
+use local_cloud::cloudformation::{StackModel, talk_name};
+use local_cloud::xray::{Segment, SegmentSource, TraceStore};
+use serde::Serialize;
 
-use super::server::Shared;
-use super::telemetry::Segment;
+use crate::deps::graph::Graph;
+
+/// A node of the map.
+#[derive(Clone, Debug, Serialize)]
+pub struct Node {
+    /// Its name in the dependency tags.
+    pub name: String,
+    /// `api`, `function`, `queue`, `table`, or `unknown` when only traces know it.
+    pub kind: String,
+    /// Whether the tags name it.
+    pub declared: bool,
+    /// Whether traces show it.
+    pub observed: bool,
+}
+
+/// An edge of the map.
+#[derive(Clone, Debug, Serialize)]
+pub struct Edge {
+    /// The caller.
+    pub from: String,
+    /// The callee.
+    pub to: String,
+    /// Whether the tags declare it.
+    pub declared: bool,
+    /// Whether traces show it.
+    pub observed: bool,
+    /// Calls seen.
+    pub calls: u64,
+    /// Of which client errors, when observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<u64>,
+    /// Of which faults, when observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<u64>,
+    /// (errors + faults) / calls, when observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
+    /// Median duration, when observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p50_ms: Option<f64>,
+    /// 99th percentile duration, when observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p99_ms: Option<f64>,
+}
+
+/// What `GET /ops/api/graph` answers.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceMap {
+    /// Every node, declared or observed.
+    pub nodes: Vec<Node>,
+    /// Every edge, declared or observed.
+    pub edges: Vec<Edge>,
+    /// `from → to` the tags declare and no trace shows.
+    pub declared_not_observed: Vec<String>,
+    /// `from → to` traces show and the tags do not declare: drift.
+    pub observed_not_declared: Vec<String>,
+}
 
 #[derive(Default)]
 struct EdgeStats {
@@ -15,97 +74,115 @@ struct EdgeStats {
     durations_ms: Vec<f64>,
 }
 
-/// Nodes and edges: each edge says whether the tags declare it, whether traces show it,
-/// and, when they do, its calls, error and fault counts, error rate and p50/p99.
-pub fn observed(shared: &Shared) -> Value {
-    let names = physical_names(shared);
-    let mut edges: BTreeMap<(String, String), EdgeStats> = BTreeMap::new();
-    let mut observed_nodes = BTreeSet::new();
-    for (_, segments) in shared.telemetry.traces() {
-        let by_id: HashMap<&str, &Value> = segments
-            .iter()
-            .filter_map(|s| s.document["id"].as_str().map(|id| (id, &s.document)))
-            .collect();
-        for segment in &segments {
-            let document = &segment.document;
-            let duration = (document["end_time"].as_f64().unwrap_or(0.0)
-                - document["start_time"].as_f64().unwrap_or(0.0))
-                * 1000.0;
-            let edge = edge_of(segment, &segments, &by_id, &names, &shared.model.api.name);
-            if let Some(((from, to), error, fault)) = edge {
-                observed_nodes.insert(from.clone());
-                observed_nodes.insert(to.clone());
-                let stats = edges.entry((from, to)).or_default();
-                stats.calls += 1;
-                stats.errors += u64::from(error);
-                stats.faults += u64::from(fault);
-                stats.durations_ms.push(duration);
-            }
-        }
-    }
-    let declared = &shared.declared;
-    let mut all: BTreeSet<(String, String)> = edges.keys().cloned().collect();
+/// The map from every stored trace, with `declared` beside it.
+pub fn observed(traces: &TraceStore, model: &StackModel, declared: &Graph) -> ServiceMap {
+    let mut stats = edge_stats(traces, model);
+    let observed_nodes: BTreeSet<String> = stats
+        .keys()
+        .flat_map(|(from, to)| [from.clone(), to.clone()])
+        .collect();
+    let mut all: BTreeSet<(String, String)> = stats.keys().cloned().collect();
     for (from, to, _) in declared.edges() {
         all.insert((from.to_owned(), to.to_owned()));
     }
-    let edge_list: Vec<Value> = all
+    let edges: Vec<Edge> = all
         .into_iter()
         .map(|(from, to)| {
             let is_declared = declared.has_edge(&from, &to);
-            match edges.get_mut(&(from.clone(), to.clone())) {
+            match stats.get_mut(&(from.clone(), to.clone())) {
                 Some(stats) => {
                     stats.durations_ms.sort_by(f64::total_cmp);
-                    #[allow(clippy::cast_precision_loss)]
+                    #[allow(clippy::cast_precision_loss)] // counts far below 2^52
                     let rate = (stats.errors + stats.faults) as f64 / stats.calls as f64;
-                    json!({
-                        "from": from, "to": to, "declared": is_declared, "observed": true,
-                        "calls": stats.calls, "errors": stats.errors, "faults": stats.faults,
-                        "error_rate": rate,
-                        "p50_ms": percentile(&stats.durations_ms, 0.50),
-                        "p99_ms": percentile(&stats.durations_ms, 0.99),
-                    })
+                    Edge {
+                        from,
+                        to,
+                        declared: is_declared,
+                        observed: true,
+                        calls: stats.calls,
+                        errors: Some(stats.errors),
+                        faults: Some(stats.faults),
+                        error_rate: Some(rate),
+                        p50_ms: percentile(&stats.durations_ms, 0.50),
+                        p99_ms: percentile(&stats.durations_ms, 0.99),
+                    }
                 }
-                None => json!({"from": from, "to": to, "declared": is_declared, "observed": false, "calls": 0}),
+                None => Edge {
+                    from,
+                    to,
+                    declared: is_declared,
+                    observed: false,
+                    calls: 0,
+                    errors: None,
+                    faults: None,
+                    error_rate: None,
+                    p50_ms: None,
+                    p99_ms: None,
+                },
             }
         })
         .collect();
-    let mut nodes: BTreeMap<String, Value> = BTreeMap::new();
+    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     for (name, kind) in declared.nodes() {
         nodes.insert(
             name.to_owned(),
-            json!({"name": name, "kind": kind.label(), "declared": true}),
+            Node {
+                name: name.to_owned(),
+                kind: kind.label().to_owned(),
+                declared: true,
+                observed: observed_nodes.contains(name),
+            },
         );
     }
     for name in &observed_nodes {
-        nodes
-            .entry(name.clone())
-            .or_insert_with(|| json!({"name": name, "kind": "unknown", "declared": false}));
+        nodes.entry(name.clone()).or_insert_with(|| Node {
+            name: name.clone(),
+            kind: "unknown".to_owned(),
+            declared: false,
+            observed: true,
+        });
     }
-    for (name, node) in &mut nodes {
-        node["observed"] = json!(observed_nodes.contains(name));
-    }
-    let drift = |want_declared: bool| {
-        edge_list
+    let listed = |keep: fn(&Edge) -> bool| {
+        edges
             .iter()
-            .filter(|e| {
-                e["observed"] == true && e["declared"] == false && !want_declared
-                    || e["declared"] == true && e["observed"] == false && want_declared
-            })
-            .map(|e| {
-                format!(
-                    "{} → {}",
-                    e["from"].as_str().unwrap_or("?"),
-                    e["to"].as_str().unwrap_or("?")
-                )
-            })
+            .filter(|e| keep(e))
+            .map(|e| format!("{} → {}", e.from, e.to))
             .collect::<Vec<_>>()
     };
-    json!({
-        "nodes": nodes.into_values().collect::<Vec<_>>(),
-        "edges": edge_list,
-        "declared_not_observed": drift(true),
-        "observed_not_declared": drift(false),
-    })
+    ServiceMap {
+        nodes: nodes.into_values().collect(),
+        declared_not_observed: listed(|e| e.declared && !e.observed),
+        observed_not_declared: listed(|e| e.observed && !e.declared),
+        edges,
+    }
+}
+
+/// The calls each segment shows, by `(from, to)`, in every stored trace.
+fn edge_stats(traces: &TraceStore, model: &StackModel) -> BTreeMap<(String, String), EdgeStats> {
+    let names = physical_names(model);
+    let mut stats: BTreeMap<(String, String), EdgeStats> = BTreeMap::new();
+    traces.scan(|_, segments| {
+        let by_id: HashMap<String, &Segment> = segments
+            .iter()
+            .map(|s| (s.document.id.to_string(), s))
+            .collect();
+        for segment in segments {
+            let document = &segment.document;
+            let duration =
+                (document.end_time.unwrap_or(document.start_time) - document.start_time) * 1000.0;
+            if let Some((edge, error, fault)) =
+                edge_of(segment, segments, &by_id, &names, &model.api.name)
+            {
+                let entry = stats.entry(edge).or_default();
+                entry.calls += 1;
+                entry.errors += u64::from(error);
+                entry.faults += u64::from(fault);
+                entry.durations_ms.push(duration);
+            }
+        }
+        true
+    });
+    stats
 }
 
 /// The edge one segment shows, with whether it failed as an error (4xx) or a fault:
@@ -115,33 +192,31 @@ pub fn observed(shared: &Shared) -> Value {
 fn edge_of(
     segment: &Segment,
     segments: &[Segment],
-    by_id: &HashMap<&str, &Value>,
+    by_id: &HashMap<String, &Segment>,
     names: &HashMap<String, String>,
     api_name: &str,
 ) -> Option<((String, String), bool, bool)> {
     let document = &segment.document;
-    if document["origin"] == "AWS::Lambda" {
-        // Who invoked it: the API stage or the queue.
-        let invoker = document["parent_id"]
-            .as_str()
-            .and_then(|p| by_id.get(p))
-            .and_then(|parent| match parent["origin"].as_str() {
+    if document.origin.as_deref() == Some("AWS::Lambda") {
+        let invoker = document
+            .parent_id
+            .as_ref()
+            .and_then(|p| by_id.get(&p.to_string()))
+            .and_then(|parent| match parent.document.origin.as_deref() {
                 Some("AWS::ApiGateway::Stage") => Some(api_name.to_owned()),
-                Some("AWS::SQS::Queue") => {
-                    parent["name"].as_str().and_then(|n| names.get(n).cloned())
-                }
+                Some("AWS::SQS::Queue") => names.get(&parent.document.name).cloned(),
                 _ => None,
             });
-        let function = document["name"]
-            .as_str()
-            .and_then(|n| names.get(n).cloned());
+        let function = names.get(&document.name).cloned();
         // The invocation failed if the function segment under it did.
         let failed = segments
             .iter()
-            .any(|s| s.document["parent_id"] == document["id"] && s.document["fault"] == true);
+            .any(|s| s.document.parent_id.as_ref() == Some(&document.id) && s.document.fault);
         invoker.zip(function).map(|edge| (edge, false, failed))
-    } else if document["namespace"] == "aws" && segment.source != "host" {
-        let aws = &document["aws"];
+    } else if let (Some("aws"), SegmentSource::Function(caller)) =
+        (document.namespace.as_deref(), &segment.source)
+    {
+        let aws = document.aws.as_ref()?;
         let target = aws["table_name"]
             .as_str()
             .and_then(|t| names.get(t))
@@ -150,14 +225,8 @@ fn edge_of(
                     .as_str()
                     .and_then(|u| names.get(u.rsplit('/').next().unwrap_or(u)))
             })
-            .cloned();
-        target.map(|t| {
-            (
-                (segment.source.clone(), t),
-                document["error"] == true,
-                document["fault"] == true,
-            )
-        })
+            .cloned()?;
+        Some(((caller.clone(), target), document.error, document.fault))
     } else {
         None
     }
@@ -177,21 +246,14 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank - 1])
 }
 
-/// Physical names (table names, queue names, function names) → the graph's names.
-fn physical_names(shared: &Shared) -> HashMap<String, String> {
-    let model = &shared.model;
+/// Physical names (table, queue and function names) → the graph's names.
+fn physical_names(model: &StackModel) -> HashMap<String, String> {
     let mut names = HashMap::new();
     for table in &model.tables {
-        names.insert(
-            table.name.clone(),
-            crate::template::talk_name(&table.logical_id),
-        );
+        names.insert(table.name.clone(), talk_name(&table.logical_id));
     }
     for queue in &model.queues {
-        names.insert(
-            queue.name.clone(),
-            crate::template::talk_name(&queue.logical_id),
-        );
+        names.insert(queue.name.clone(), talk_name(&queue.logical_id));
     }
     for function in &model.functions {
         names.insert(function.function_name.clone(), function.name.clone());

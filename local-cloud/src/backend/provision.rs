@@ -1,9 +1,6 @@
-//! The backend: a moto server (or any AWS-compatible endpoint) with the template's table
-//! and queues created in it.
-
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+//! Provisioning: the stack model's tables (keys, indexes, TTL) and queues (visibility,
+//! retention, redrive to the dead-letter queue) created in the backend. A table that
+//! already exists is reused, so a stack can be started again on the same endpoint.
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -12,86 +9,8 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
-use super::DevError;
-use super::model::{Physical, StackModel};
-
-/// A moto server this process started; killed when dropped.
-pub struct Moto {
-    /// Its endpoint, `http://127.0.0.1:PORT`.
-    pub endpoint: String,
-    /// Its process id.
-    pub pid: Option<u32>,
-    _child: tokio::process::Child,
-}
-
-/// Where `moto_server` is expected: the project's virtual environment.
-pub fn moto_path(project: &Path) -> PathBuf {
-    project.join(".venv/bin/moto_server")
-}
-
-/// Starts moto on a free loopback port and waits until it answers.
-///
-/// # Errors
-/// When moto is not installed or does not come up within 30 s.
-pub async fn start_moto(project: &Path) -> Result<Moto, DevError> {
-    let binary = moto_path(project);
-    if !binary.exists() {
-        return Err(DevError::Setup(format!(
-            "moto is not installed at {}: run `make demo` (it installs it), or pass --endpoint URL",
-            binary.display()
-        )));
-    }
-    let port = free_port()?;
-    let child = tokio::process::Command::new(&binary)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| DevError::Setup(format!("cannot start {}: {e}", binary.display())))?;
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        if Instant::now() > deadline {
-            return Err(DevError::Setup(format!(
-                "moto did not listen on {endpoint} within 30 s"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok(Moto {
-        endpoint,
-        pid: child.id(),
-        _child: child,
-    })
-}
-
-/// A free loopback TCP port (bound, read, released).
-///
-/// # Errors
-/// When no port can be bound.
-pub fn free_port() -> Result<u16, DevError> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .map_err(|e| DevError::Setup(format!("no free loopback port: {e}")))
-}
-
-/// The SDK configuration for the local endpoint: test credentials, the stack's region.
-pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_owned()))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "local",
-        ))
-        .load()
-        .await
-}
+use super::BackendError;
+use crate::cloudformation::{ACCOUNT, Physical, StackModel};
 
 /// Creates (or finds) the model's tables and queues; returns what `Ref` and `GetAtt`
 /// resolve to, with each queue's URL, and a line per resource for the banner.
@@ -101,7 +20,7 @@ pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
 pub async fn provision(
     model: &StackModel,
     config: &aws_config::SdkConfig,
-) -> Result<(Physical, Vec<String>), DevError> {
+) -> Result<(Physical, Vec<String>), BackendError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(config);
     let sqs = aws_sdk_sqs::Client::new(config);
     let mut physical = Physical::default();
@@ -113,9 +32,7 @@ pub async fn provision(
             table.name.clone(),
             format!(
                 "arn:aws:dynamodb:{}:{}:table/{}",
-                model.region,
-                super::model::ACCOUNT,
-                table.name
+                model.region, ACCOUNT, table.name
             ),
         );
         lines.push(format!(
@@ -140,7 +57,10 @@ pub async fn provision(
                 .queues
                 .iter()
                 .find(|q| &q.logical_id == target)
-                .ok_or_else(|| DevError::Setup(format!("{}: no queue {target}", queue.name)))?;
+                .ok_or_else(|| BackendError::Provision {
+                    resource: queue.name.clone(),
+                    detail: format!("no queue {target} to redrive to"),
+                })?;
             create = create.attributes(
                 QueueAttributeName::RedrivePolicy,
                 serde_json::json!({
@@ -153,12 +73,9 @@ pub async fn provision(
         let url = create
             .send()
             .await
-            .map_err(|e| {
-                DevError::Setup(format!(
-                    "cannot create queue {}: {}",
-                    queue.name,
-                    aws_sdk_sqs::error::DisplayErrorContext(e)
-                ))
+            .map_err(|e| BackendError::Provision {
+                resource: format!("queue {}", queue.name),
+                detail: aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
             })?
             .queue_url
             .unwrap_or_default();
@@ -180,9 +97,12 @@ async fn create_table(
     client: &aws_sdk_dynamodb::Client,
     name: &str,
     properties: &Value,
-) -> Result<bool, DevError> {
-    let setup = |what: &str| DevError::Setup(format!("table {name}: {what}"));
-    let key_schema = |value: &Value| -> Result<Vec<KeySchemaElement>, DevError> {
+) -> Result<bool, BackendError> {
+    let setup = |what: &str| BackendError::Provision {
+        resource: format!("table {name}"),
+        detail: what.to_owned(),
+    };
+    let key_schema = |value: &Value| -> Result<Vec<KeySchemaElement>, BackendError> {
         value
             .as_array()
             .into_iter()

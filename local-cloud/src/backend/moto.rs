@@ -1,0 +1,149 @@
+//! moto, the local DynamoDB and SQS: started from the project's virtual environment on a
+//! free loopback port. A small shell watchdog owns the server and stops it when its stdin
+//! closes — when this [`Moto`] is dropped, or when the process that started it ends in any
+//! way (a panic, a kill, a test binary exiting with moto in a static) — so no server is
+//! ever left behind.
+
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::BackendError;
+
+/// The moto version the Makefile installs (`tools/moto-constraints.txt`).
+pub const MOTO_VERSION: &str = "5.2.5";
+
+/// Runs moto ($1) on port $2, its output to $3, and stops it when stdin reaches its end.
+const WATCHDOG: &str = r#"
+"$1" -H 127.0.0.1 -p "$2" >"$3" 2>&1 </dev/null &
+server=$!
+echo "$server"
+cat >/dev/null
+kill "$server" 2>/dev/null
+"#;
+
+/// A running moto server; stopped when dropped.
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// The server's process id.
+    pub pid: Option<u32>,
+    watchdog: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // End of stdin: the watchdog kills the server and exits.
+        drop(self.stdin.take());
+        let _ = self.watchdog.wait();
+    }
+}
+
+/// Where `moto_server` is in a project: its virtual environment.
+pub fn moto_path(project: &Path) -> PathBuf {
+    project.join(".venv/bin/moto_server")
+}
+
+impl Moto {
+    /// Starts `moto_server` on a free loopback port and waits until it listens.
+    ///
+    /// # Errors
+    /// [`BackendError`] when the binary is missing or the server does not come up
+    /// within 60 s (its output is in a log file the message names).
+    pub fn start(moto_server: &Path) -> Result<Self, BackendError> {
+        if !moto_server.exists() {
+            return Err(BackendError::MotoMissing(moto_server.to_owned()));
+        }
+        let port = super::free_port()?;
+        let log = std::env::temp_dir().join(format!("online-feedback-moto-{port}.log"));
+        let mut watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("moto-watchdog")
+            .arg(moto_server)
+            .arg(port.to_string())
+            .arg(&log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| BackendError::Start(format!("cannot run sh to start moto: {e}")))?;
+        let stdin = watchdog.stdin.take();
+        let pid = watchdog.stdout.take().and_then(|out| {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line).ok()?;
+            line.trim().parse().ok()
+        });
+        let mut moto = Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            pid,
+            watchdog,
+            stdin,
+        };
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            if Instant::now() > deadline || matches!(moto.watchdog.try_wait(), Ok(Some(_))) {
+                return Err(BackendError::Start(format!(
+                    "moto did not listen on {} within 60 s; its output is in {}",
+                    moto.endpoint,
+                    log.display()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Nothing to say to the watchdog; the pipe only has to stay open.
+        if let Some(stdin) = moto.stdin.as_mut() {
+            let _ = stdin.flush();
+        }
+        Ok(moto)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_moto_says_where_it_looked_and_what_to_run() {
+        let Err(error) = Moto::start(Path::new("/nonexistent/moto_server")) else {
+            panic!("started a moto that does not exist");
+        };
+        let message = error.to_string();
+        assert!(message.contains("/nonexistent/moto_server"), "{message}");
+        assert!(message.contains("make"), "{message}");
+    }
+
+    #[test]
+    fn dropping_moto_stops_the_server() {
+        // A stand-in server: anything that listens on the port it is given.
+        let dir = std::env::temp_dir().join(format!("local-cloud-moto-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fake = dir.join("moto_server");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\nexec python3 -c 'import socket,sys,time; s=socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(); time.sleep(600)' \"$4\"\n",
+        )
+        .unwrap();
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&fake)
+            .status()
+            .unwrap();
+        let moto = Moto::start(&fake).unwrap();
+        let pid = moto.pid.unwrap();
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+        drop(moto);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Path::new(&format!("/proc/{pid}/stat")).exists()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+        {
+            assert!(Instant::now() < deadline, "the server outlived its Moto");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

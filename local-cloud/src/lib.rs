@@ -1,0 +1,30 @@
+//! # local-cloud
+//!
+//! The AWS services online-feedback uses, emulated on loopback from the same
+//! `template.yaml` that deploys to AWS, so the local stack cannot drift from what ships.
+//! `feedback-ops dev` wires them into the demo; the integration tests start the same
+//! pieces, so every protocol here exists once.
+//!
+//! | module | AWS service | owns |
+//! |---|---|---|
+//! | [`cloudformation`] | CloudFormation | reading the template, resolving intrinsics, the stack model |
+//! | [`backend`] | DynamoDB, SQS (through moto) | starting moto, provisioning tables and queues |
+//! | [`lambda`] | Lambda | the Runtime API, execution environments, `REPORT` lines, `AWS/Lambda` metrics |
+//! | [`apigateway`] | API Gateway (REST) | proxy events, answers, API Gateway's own errors |
+//! | [`sqs`] | Lambda's SQS event source mapping | polling, partial batch responses, deleting |
+//! | [`xray`] | X-Ray | the daemon, trace assembly, summaries and spans |
+//! | [`cloudwatch`] | CloudWatch Logs and metrics | log groups and streams, EMF, metric series |
+//! | [`clock`] | — | time as AWS writes it |
+//!
+//! The wire formats the functions write (trace headers, segment documents, EMF, log
+//! fields, fault-injection settings) come from `ops-wire`, the crate the ops kit writes
+//! them with: a renamed field breaks this crate's build, not the console.
+
+pub mod apigateway;
+pub mod backend;
+pub mod clock;
+pub mod cloudformation;
+pub mod cloudwatch;
+pub mod lambda;
+pub mod sqs;
+pub mod xray;

@@ -1,0 +1,358 @@
+//! The ops HTTP API under `/ops/api/`: what the console and scripts read about the local
+//! cloud (stack, functions, deployments, logs, traces, metrics, the service map) and the
+//! one thing they change (fault injection). Every answer is a typed `Serialize` value;
+//! every failure is one [`ApiError`], written as a problem document (RFC 9457).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use local_cloud::cloudwatch::{LogEntry, LogFilter, MetricQuery, Series};
+use local_cloud::lambda::{EnvironmentInfo, FunctionHost, VERSION};
+use local_cloud::xray::{Segment, Span, TraceFilter, TraceSummary, spans, summarize};
+use ops_wire::faults::FaultInjection;
+use serde::Serialize;
+
+use super::Shared;
+use super::service_map::{self, ServiceMap};
+
+/// A failed ops API call.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No such path, function or trace.
+    #[error("{0}")]
+    NotFound(String),
+    /// A query or body that does not parse or is out of range.
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+        };
+        problem(status, &self.to_string())
+    }
+}
+
+/// A problem document (RFC 9457) with `status` and `detail`.
+pub fn problem(status: StatusCode, detail: &str) -> Response {
+    (
+        status,
+        [("content-type", "application/problem+json")],
+        serde_json::json!({
+            "title": status.canonical_reason(),
+            "status": status.as_u16(),
+            "detail": detail,
+        })
+        .to_string(),
+    )
+        .into_response()
+}
+
+/// The ops API's routes; anything else under `/ops/api/` is a `404` problem.
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/ops/api/stack", get(stack))
+        .route("/ops/api/functions", get(functions))
+        .route("/ops/api/deployments", get(deployments))
+        .route(
+            "/ops/api/functions/{name}/faults",
+            get(get_faults).put(put_faults).delete(delete_faults),
+        )
+        .route("/ops/api/logs", get(logs))
+        .route("/ops/api/traces", get(traces))
+        .route("/ops/api/traces/{id}", get(trace))
+        .route("/ops/api/metrics", get(metrics))
+        .route("/ops/api/graph", get(graph))
+        .route("/ops/api/{*rest}", get(not_found))
+}
+
+/// A query string for a filter; one that does not parse is a `400` that says which
+/// parameter is wrong.
+struct FilterQuery<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for FilterQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| Self(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+    }
+}
+
+async fn not_found(Path(rest): Path<String>) -> ApiError {
+    ApiError::NotFound(format!(
+        "no ops API at /ops/api/{rest}: see /ops/api/stack for what exists"
+    ))
+}
+
+async fn stack(State(shared): State<Arc<Shared>>) -> Json<super::StackInfo> {
+    Json(shared.stack.clone())
+}
+
+/// A version of a function.
+#[derive(Serialize)]
+struct VersionInfo {
+    version: &'static str,
+    description: &'static str,
+}
+
+/// An alias and its routing weights.
+#[derive(Serialize)]
+struct AliasInfo {
+    name: String,
+    arn: String,
+    weights: std::collections::BTreeMap<&'static str, f64>,
+}
+
+/// An SQS event source of a function.
+#[derive(Serialize)]
+struct EventSourceInfo {
+    queue: String,
+    batch_size: u32,
+    batching_window_secs: u32,
+    report_batch_item_failures: bool,
+}
+
+/// One function, as the console's Functions view shows it.
+#[derive(Serialize)]
+struct FunctionInfo {
+    name: String,
+    function_name: String,
+    binary: String,
+    memory_mb: u32,
+    timeout_secs: u32,
+    log_group: String,
+    versions: Vec<VersionInfo>,
+    aliases: Vec<AliasInfo>,
+    routes: Vec<String>,
+    event_sources: Vec<EventSourceInfo>,
+    environments: Vec<EnvironmentInfo>,
+    invocations: u64,
+    errors: u64,
+    init_durations_ms: Vec<f64>,
+    faults: FaultInjection,
+}
+
+fn function_info(function: &FunctionHost) -> FunctionInfo {
+    let counters = function.counters();
+    let spec = &function.spec;
+    FunctionInfo {
+        name: spec.name.clone(),
+        function_name: spec.function_name.clone(),
+        binary: spec.binary.clone(),
+        memory_mb: spec.memory_mb,
+        timeout_secs: spec.timeout_secs,
+        log_group: spec.log_group.clone(),
+        versions: vec![VersionInfo {
+            version: VERSION,
+            description: "the running build",
+        }],
+        aliases: spec
+            .alias
+            .iter()
+            .map(|alias| AliasInfo {
+                name: alias.clone(),
+                arn: function.invoked_arn().to_owned(),
+                weights: [(VERSION, 1.0)].into(),
+            })
+            .collect(),
+        routes: spec
+            .routes
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect(),
+        event_sources: spec
+            .sqs_sources
+            .iter()
+            .map(|s| EventSourceInfo {
+                queue: s.queue.clone(),
+                batch_size: s.batch_size,
+                batching_window_secs: s.batching_window_secs,
+                report_batch_item_failures: s.report_batch_item_failures,
+            })
+            .collect(),
+        environments: function.environments(),
+        invocations: counters.invocations,
+        errors: counters.errors,
+        init_durations_ms: counters.init_durations_ms,
+        faults: function.faults(),
+    }
+}
+
+async fn functions(State(shared): State<Arc<Shared>>) -> Json<Vec<FunctionInfo>> {
+    Json(
+        shared
+            .functions
+            .values()
+            .map(|f| function_info(f))
+            .collect(),
+    )
+}
+
+/// A function's deployment: today always the running build at 100 %.
+#[derive(Serialize)]
+struct DeploymentInfo {
+    function: String,
+    alias: Option<String>,
+    versions: std::collections::BTreeMap<&'static str, f64>,
+    status: &'static str,
+}
+
+async fn deployments(State(shared): State<Arc<Shared>>) -> Json<Vec<DeploymentInfo>> {
+    Json(
+        shared
+            .functions
+            .values()
+            .map(|f| DeploymentInfo {
+                function: f.spec.name.clone(),
+                alias: f.spec.alias.clone(),
+                versions: [(VERSION, 1.0)].into(),
+                status: "stable",
+            })
+            .collect(),
+    )
+}
+
+fn function(shared: &Shared, name: &str) -> Result<Arc<FunctionHost>, ApiError> {
+    shared.functions.get(name).cloned().ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no function {name:?}; the functions are {}",
+            shared
+                .functions
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+async fn get_faults(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Result<Json<FaultInjection>, ApiError> {
+    Ok(Json(function(&shared, &name)?.faults()))
+}
+
+async fn put_faults(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    body: String,
+) -> Result<Json<FaultInjection>, ApiError> {
+    let function = function(&shared, &name)?;
+    let faults: FaultInjection = serde_json::from_str(&body).map_err(|error| {
+        ApiError::BadRequest(format!(
+            "expected {{\"error_rate\": 0..1, \"latency_ms\": n}}: {error}"
+        ))
+    })?;
+    faults
+        .validate()
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    function.set_faults(faults);
+    Ok(Json(function.faults()))
+}
+
+async fn delete_faults(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Result<Json<FaultInjection>, ApiError> {
+    let function = function(&shared, &name)?;
+    function.set_faults(FaultInjection::default());
+    Ok(Json(function.faults()))
+}
+
+/// A page of log lines and where the tail stands.
+#[derive(Serialize)]
+struct Logs {
+    entries: Vec<LogEntry>,
+    last_seq: Option<u64>,
+}
+
+async fn logs(
+    State(shared): State<Arc<Shared>>,
+    FilterQuery(filter): FilterQuery<LogFilter>,
+) -> Json<Logs> {
+    let entries = shared.cloudwatch.logs.query(&filter);
+    let last_seq = entries.last().map(|e| e.seq);
+    Json(Logs { entries, last_seq })
+}
+
+async fn traces(
+    State(shared): State<Arc<Shared>>,
+    FilterQuery(filter): FilterQuery<TraceFilter>,
+) -> Json<Vec<TraceSummary>> {
+    let limit = filter.limit.unwrap_or(100);
+    let mut summaries = Vec::new();
+    shared.traces.scan(|id, segments| {
+        let summary = summarize(id, segments);
+        if filter.matches(&summary) {
+            summaries.push(summary);
+        }
+        summaries.len() < limit
+    });
+    Json(summaries)
+}
+
+/// One trace: its summary, its waterfall and the documents as recorded.
+#[derive(Serialize)]
+struct Trace {
+    summary: TraceSummary,
+    spans: Vec<Span>,
+    documents: Vec<Segment>,
+}
+
+async fn trace(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Json<Trace>, ApiError> {
+    let segments = shared
+        .traces
+        .trace(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no trace {id}")))?;
+    Ok(Json(Trace {
+        summary: summarize(&id, &segments),
+        spans: spans(&segments),
+        documents: segments,
+    }))
+}
+
+/// Metric series.
+#[derive(Serialize)]
+struct Metrics {
+    series: Vec<Series>,
+}
+
+async fn metrics(
+    State(shared): State<Arc<Shared>>,
+    FilterQuery(query): FilterQuery<MetricQuery>,
+) -> Json<Metrics> {
+    Json(Metrics {
+        series: shared.cloudwatch.metrics.series(&query),
+    })
+}
+
+/// The graph observed in traces, beside the one the tags declare.
+async fn graph(State(shared): State<Arc<Shared>>) -> Json<ServiceMap> {
+    Json(service_map::observed(
+        &shared.traces,
+        &shared.model,
+        &shared.declared,
+    ))
+}

@@ -281,11 +281,11 @@ mod tests {
             "gone": {"Ref": "AWS::NoValue"},
             "region": {"Fn::Sub": "${AWS::Region}-${AWS::Partition}"},
         });
-        let resolved = resolver.resolve(&value).unwrap();
-        assert_eq!(resolved["size"], 128);
-        assert_eq!(resolved["yes"], ACCOUNT);
-        assert!(resolved.get("gone").is_none());
-        assert_eq!(resolved["region"], "r-aws");
+        let answer = resolver.resolve(&value).unwrap();
+        assert_eq!(answer["size"], 128);
+        assert_eq!(answer["yes"], ACCOUNT);
+        assert!(answer.get("gone").is_none());
+        assert_eq!(answer["region"], "r-aws");
         for unsupported in [
             serde_json::json!({"Fn::GetAtt": ["T", "StreamArn"]}),
             serde_json::json!({"Fn::ImportValue": "x"}),

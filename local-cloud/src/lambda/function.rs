@@ -1,37 +1,28 @@
-//! A function as Lambda runs it: `concurrency` execution environments, each a process
-//! of the function's binary with its own Runtime API and X-Ray daemon address. The
-//! supervisor of an environment starts its process, times its init (spawn to first
-//! poll), hands it one invocation at a time, kills it when it outlives its timeout
-//! (`Sandbox.Timedout`), fails the invocation whose process died (`Runtime.ExitError`),
-//! and starts a new process in either case, as it does when the configuration (fault
-//! injection) changes.
+//! A function as Lambda runs it: its execution environments (`concurrency` of them,
+//! each a process of the function's binary; their life is `environment.rs`'s), the
+//! queue of invocations waiting for a free one, its configuration (fault injection),
+//! its counters, and its platform log lines.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ops_wire::faults::FaultInjection;
-use ops_wire::trace::{SegmentId, TraceId};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::platform::{self, InvocationStatus, Report, ms};
-use super::process::{LambdaEnvironment, log_stream_name, peak_memory_mb, read_lines};
-use super::runtime_api::{RuntimeAnswer, RuntimeApi, RuntimeEvent};
-use super::segments::{InvocationTrace, facade};
-use crate::clock::{now_ms, now_secs};
 use crate::cloudformation::{ACCOUNT, FunctionSpec};
 use crate::cloudwatch::{CloudWatch, LogEntry, LogSource};
-use crate::xray::{SegmentSource, TraceStore, XrayDaemon};
+use crate::xray::TraceStore;
 
 /// The version the running build is published as; `live` points to it.
 pub const VERSION: &str = "1";
 
 /// How long a process may take to initialise before it is killed and started again.
-const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a function answered.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,10 +59,11 @@ pub struct TraceContext {
 #[error("the function host is shutting down")]
 pub struct ShuttingDown;
 
-struct Job {
-    event: Value,
-    traces: Vec<TraceContext>,
-    reply: oneshot::Sender<Invocation>,
+/// An invocation waiting for an environment.
+pub(super) struct Job {
+    pub(super) event: Value,
+    pub(super) traces: Vec<TraceContext>,
+    pub(super) reply: oneshot::Sender<Invocation>,
 }
 
 /// What an execution environment is doing.
@@ -135,19 +127,19 @@ pub struct Observers {
 pub struct FunctionHost {
     /// What the template says of it.
     pub spec: FunctionSpec,
-    invoked_arn: String,
-    binary: PathBuf,
-    base_env: Vec<(String, String)>,
-    observers: Observers,
+    pub(super) invoked_arn: String,
+    pub(super) binary: PathBuf,
+    pub(super) base_env: Vec<(String, String)>,
+    pub(super) observers: Observers,
     jobs: mpsc::Sender<Job>,
-    queue: tokio::sync::Mutex<mpsc::Receiver<Job>>,
-    faults: watch::Sender<FaultInjection>,
+    pub(super) queue: tokio::sync::Mutex<mpsc::Receiver<Job>>,
+    pub(super) faults: watch::Sender<FaultInjection>,
     environments: Mutex<Vec<EnvironmentInfo>>,
-    counters: Mutex<Counters>,
-    stopping: CancellationToken,
+    pub(super) counters: Mutex<Counters>,
+    pub(super) stopping: CancellationToken,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -275,13 +267,13 @@ impl FunctionHost {
         lock(&self.counters).clone()
     }
 
-    fn update(&self, slot: usize, change: impl FnOnce(&mut EnvironmentInfo)) {
+    pub(super) fn update(&self, slot: usize, change: impl FnOnce(&mut EnvironmentInfo)) {
         if let Some(info) = lock(&self.environments).get_mut(slot) {
             change(info);
         }
     }
 
-    fn ended(&self, slot: usize, state: EnvironmentState, reason: String) {
+    pub(super) fn ended(&self, slot: usize, state: EnvironmentState, reason: String) {
         self.update(slot, |info| {
             info.state = state;
             info.pid = None;
@@ -304,461 +296,6 @@ impl FunctionHost {
         entry.request_id = request_id.map(str::to_owned);
         self.observers.cloudwatch.put_log(entry);
     }
-
-    fn environment(&self, runtime_api: &str, log_stream: &str, xray: &str) -> LambdaEnvironment {
-        let mut variables = self.base_env.clone();
-        variables.extend(
-            self.spec
-                .environment
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
-        variables.extend(
-            self.faults()
-                .env_vars()
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v)),
-        );
-        LambdaEnvironment {
-            binary: self.binary.clone(),
-            function_name: self.spec.function_name.clone(),
-            version: VERSION.to_owned(),
-            memory_mb: self.spec.memory_mb,
-            log_group: self.spec.log_group.clone(),
-            log_stream: log_stream.to_owned(),
-            log_format: self.spec.log_format.clone(),
-            log_level: self.spec.log_level.clone(),
-            runtime_api: runtime_api.to_owned(),
-            xray_daemon: Some(xray.to_owned()),
-            variables,
-        }
-    }
-
-    async fn supervise(self: Arc<Self>, slot: usize) {
-        let xray = match XrayDaemon::bind().await {
-            Ok(daemon) => {
-                let address = daemon.address().to_owned();
-                let source = SegmentSource::Function(self.spec.name.clone());
-                let traces = self.observers.traces.clone();
-                let stopping = self.stopping.clone();
-                tokio::spawn(async move {
-                    tokio::select! {
-                        () = daemon.run(source, traces) => {}
-                        () = stopping.cancelled() => {}
-                    }
-                });
-                address
-            }
-            Err(error) => {
-                self.ended(
-                    slot,
-                    EnvironmentState::Failed,
-                    format!("no X-Ray daemon socket: {error}"),
-                );
-                return;
-            }
-        };
-        let mut backoff = Duration::from_millis(250);
-        // A job taken just as its process died goes to the next process.
-        let mut carried = None;
-        while !self.stopping.is_cancelled() {
-            match self.run_process(slot, &xray, &mut carried).await {
-                ProcessEnd::Stopped => return,
-                ProcessEnd::Replaced => backoff = Duration::from_millis(250),
-                ProcessEnd::InitFailed => {
-                    if let Some(job) = carried.take() {
-                        let _ = job.reply.send(Invocation {
-                            request_id: uuid::Uuid::new_v4().to_string(),
-                            outcome: Outcome::Error(json!({
-                                "errorType": "Runtime.InitError",
-                                "errorMessage": "the execution environment failed to initialise",
-                            })),
-                            duration: Duration::ZERO,
-                        });
-                    }
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = self.stopping.cancelled() => return,
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
-            }
-        }
-    }
-
-    /// One process's life, from spawn to exit.
-    async fn run_process(
-        self: &Arc<Self>,
-        slot: usize,
-        xray: &str,
-        carried: &mut Option<Job>,
-    ) -> ProcessEnd {
-        // Subscribed before the environment is read: a change from now on, even during
-        // init, replaces this process.
-        let mut faults = self.faults.subscribe();
-        faults.mark_unchanged();
-        let mut process = match self.spawn(slot, xray).await {
-            Ok(process) => process,
-            Err(reason) => {
-                self.ended(slot, EnvironmentState::Failed, reason);
-                return ProcessEnd::InitFailed;
-            }
-        };
-        let init = match self.init(slot, &mut process).await {
-            Ok(init) => init,
-            Err(end) => return end,
-        };
-        let mut first = true;
-        loop {
-            let job = if let Some(job) = carried.take() {
-                job
-            } else {
-                tokio::select! {
-                    // A configuration change wins over a waiting job: the job then runs
-                    // in an environment that has the new configuration.
-                    biased;
-                    _ = faults.changed() => {
-                        process.kill().await;
-                        self.platform(&process.log_stream, None, "INFO", "configuration changed (fault injection): environment replaced".to_owned());
-                        self.ended(slot, EnvironmentState::Restarting, "configuration changed".into());
-                        return ProcessEnd::Replaced;
-                    }
-                    () = self.stopping.cancelled() => return process.stop().await,
-                    job = async { self.queue.lock().await.recv().await } => match job {
-                        Some(job) => job,
-                        None => return process.stop().await,
-                    },
-                    status = process.child.wait() => {
-                        let reason = format!("process exited while idle ({})", status.map_or_else(|e| e.to_string(), |s| s.to_string()));
-                        self.platform(&process.log_stream, None, "WARN", reason.clone());
-                        self.ended(slot, EnvironmentState::Restarting, reason);
-                        return ProcessEnd::Replaced;
-                    }
-                }
-            };
-            if let Ok(Some(status)) = process.child.try_wait() {
-                // It died between polls; as in Lambda, the invocation gets a new
-                // environment rather than an error for a crash it did not cause.
-                let reason = format!("process exited while idle ({status})");
-                self.platform(&process.log_stream, None, "WARN", reason.clone());
-                self.ended(slot, EnvironmentState::Restarting, reason);
-                *carried = Some(job);
-                return ProcessEnd::Replaced;
-            }
-            self.update(slot, |info| info.state = EnvironmentState::Busy);
-            let replaced = self
-                .invoke_once(&mut process, job, first.then_some(init))
-                .await;
-            first = false;
-            self.update(slot, |info| {
-                info.state = EnvironmentState::Idle;
-                info.invocations += 1;
-            });
-            if let Some(reason) = replaced {
-                self.ended(slot, EnvironmentState::Restarting, reason);
-                return ProcessEnd::Replaced;
-            }
-        }
-    }
-
-    /// Starts a process on a new Runtime API, its output captured into the log group.
-    async fn spawn(self: &Arc<Self>, slot: usize, xray: &str) -> Result<Process, String> {
-        let runtime = RuntimeApi::start(&self.invoked_arn)
-            .await
-            .map_err(|error| format!("no Runtime API port: {error}"))?;
-        let log_stream = log_stream_name(VERSION);
-        let spawned_at = Instant::now();
-        let mut child = self
-            .environment(runtime.address(), &log_stream, xray)
-            .command()
-            .spawn()
-            .map_err(|error| {
-                let reason = format!("cannot start {}: {error}", self.binary.display());
-                self.platform(&log_stream, None, "ERROR", reason.clone());
-                reason
-            })?;
-        let pid = child.id();
-        let current_request: Arc<Mutex<Option<String>>> = Arc::default();
-        let stderr_tail: Arc<Mutex<Vec<String>>> = Arc::default();
-        self.capture(child.stdout.take(), &log_stream, &current_request, None);
-        self.capture(
-            child.stderr.take(),
-            &log_stream,
-            &current_request,
-            Some(Arc::clone(&stderr_tail)),
-        );
-        self.update(slot, |info| {
-            info.pid = pid;
-            info.state = EnvironmentState::Initializing;
-            info.log_stream.clone_from(&log_stream);
-            info.init_duration_ms = None;
-            info.invocations = 0;
-            info.processes_started += 1;
-        });
-        Ok(Process {
-            runtime,
-            child,
-            pid,
-            log_stream,
-            spawned_at,
-            current_request,
-            stderr_tail,
-        })
-    }
-
-    /// Waits for the first poll: the init duration, or how the process ended instead.
-    async fn init(&self, slot: usize, process: &mut Process) -> Result<Duration, ProcessEnd> {
-        let exited = tokio::select! {
-            () = process.runtime.polled() => None,
-            status = process.child.wait() => Some(status.map_or_else(|e| e.to_string(), |s| s.to_string())),
-            () = tokio::time::sleep(INIT_TIMEOUT) => Some(format!("no poll within {INIT_TIMEOUT:?}: killed")),
-            () = self.stopping.cancelled() => None,
-        };
-        if self.stopping.is_cancelled() {
-            process.kill().await;
-            return Err(ProcessEnd::Stopped);
-        }
-        if let Some(reason) = exited {
-            process.kill().await;
-            // Give the pipe readers a moment to take the last lines.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let detail = process
-                .runtime
-                .init_error()
-                .map(|e| e.to_string())
-                .or_else(|| lock(&process.stderr_tail).last().cloned())
-                .unwrap_or_default();
-            let reason = format!("init failed ({reason}) {detail}").trim().to_owned();
-            self.platform(
-                &process.log_stream,
-                None,
-                "ERROR",
-                platform::init_failed_line(process.spawned_at.elapsed(), &reason),
-            );
-            self.ended(slot, EnvironmentState::Restarting, reason);
-            return Err(ProcessEnd::InitFailed);
-        }
-        let init = process.spawned_at.elapsed();
-        lock(&self.counters).init_durations_ms.push(ms(init));
-        self.update(slot, |info| {
-            info.state = EnvironmentState::Idle;
-            info.init_duration_ms = Some(ms(init));
-        });
-        Ok(init)
-    }
-
-    /// Runs one invocation in `process`: the platform lines, the timeout, the metrics
-    /// and segments, the answer to the caller. `init` is the process's init duration
-    /// on its first invocation. Returns why the process must be replaced, if it must.
-    async fn invoke_once(
-        &self,
-        process: &mut Process,
-        job: Job,
-        init: Option<Duration>,
-    ) -> Option<String> {
-        let request_id = uuid::Uuid::new_v4().to_string();
-        *lock(&process.current_request) = Some(request_id.clone());
-        let stream = process.log_stream.clone();
-        self.platform(
-            &stream,
-            Some(&request_id),
-            "INFO",
-            platform::start_line(&request_id, VERSION),
-        );
-        let function_segment = SegmentId::generate().to_string();
-        let trace_header = trace_header(job.traces.first(), &function_segment);
-        let timeout = Duration::from_secs(u64::from(self.spec.timeout_secs));
-        let started = Instant::now();
-        let started_secs = now_secs();
-        let answered = process
-            .runtime
-            .invoke(RuntimeEvent {
-                request_id: request_id.clone(),
-                deadline_ms: now_ms() + u64::try_from(timeout.as_millis()).unwrap_or(0),
-                trace_header: Some(trace_header),
-                payload: job.event,
-            })
-            .await;
-        let mut replace = None;
-        let (outcome, status) = tokio::select! {
-            answer = answered => match answer {
-                Ok(RuntimeAnswer::Response(value)) => (Outcome::Response(value), InvocationStatus::Success),
-                Ok(RuntimeAnswer::Error(value)) => (Outcome::Error(value), InvocationStatus::Error),
-                Err(_) => (Outcome::Error(json!({"errorType": "Runtime.Unknown", "errorMessage": "no answer"})), InvocationStatus::Error),
-            },
-            status = process.child.wait() => {
-                let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
-                replace = Some(format!("process exited during an invocation ({status})"));
-                (Outcome::Error(json!({"errorType": "Runtime.ExitError", "errorMessage": platform::exit_error_message(&request_id, &status)})), InvocationStatus::Error)
-            }
-            () = tokio::time::sleep(timeout) => {
-                replace = Some(format!("timed out after {} s: killed", self.spec.timeout_secs));
-                (Outcome::Error(json!({"errorType": "Sandbox.Timedout", "errorMessage": platform::timed_out_message(&request_id, timeout)})), InvocationStatus::Timeout)
-            }
-        };
-        let duration = started.elapsed();
-        let peak_mb = process.pid.and_then(peak_memory_mb);
-        if replace.is_some() {
-            process.kill().await;
-        }
-        let is_error = matches!(outcome, Outcome::Error(_));
-        if let (Outcome::Error(error), Some(_)) = (&outcome, &replace) {
-            self.platform(&stream, Some(&request_id), "ERROR", error.to_string());
-        }
-        self.finish(
-            &stream,
-            &Report {
-                request_id: &request_id,
-                duration,
-                memory_mb: self.spec.memory_mb,
-                peak_mb,
-                init,
-                status,
-            },
-        );
-        let ended_secs = now_secs();
-        for (i, trace) in job.traces.iter().enumerate() {
-            let id = if i == 0 {
-                function_segment.clone()
-            } else {
-                SegmentId::generate().to_string()
-            };
-            let documents = facade(&InvocationTrace {
-                root: &trace.root,
-                parent: trace.parent.as_deref(),
-                function_segment: &id,
-                function_name: &self.spec.function_name,
-                function: &self.spec.name,
-                invoked_arn: &self.invoked_arn,
-                version: VERSION,
-                request_id: &request_id,
-                start: started_secs,
-                end: ended_secs,
-                is_error,
-                cold_start: init.is_some(),
-            });
-            for document in documents.into_iter().flatten() {
-                self.observers.traces.put(SegmentSource::Service, document);
-            }
-        }
-        *lock(&process.current_request) = None;
-        let _ = job.reply.send(Invocation {
-            request_id,
-            outcome,
-            duration,
-        });
-        replace
-    }
-
-    /// The end of an invocation as Lambda records it: `END`, `REPORT`, the counters and
-    /// the `AWS/Lambda` metrics.
-    fn finish(&self, stream: &str, report: &Report<'_>) {
-        let request_id = Some(report.request_id);
-        self.platform(
-            stream,
-            request_id,
-            "INFO",
-            platform::end_line(report.request_id),
-        );
-        self.platform(
-            stream,
-            request_id,
-            report.status.level(),
-            platform::report_line(report),
-        );
-        let is_error = report.status != InvocationStatus::Success;
-        {
-            let mut counters = lock(&self.counters);
-            counters.invocations += 1;
-            counters.errors += u64::from(is_error);
-        }
-        super::metrics::record_invocation(
-            &self.observers.cloudwatch.metrics,
-            &self.spec.function_name,
-            &self.spec.name,
-            VERSION,
-            is_error,
-            report.duration,
-        );
-    }
-
-    fn capture(
-        self: &Arc<Self>,
-        pipe: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
-        stream: &str,
-        current_request: &Arc<Mutex<Option<String>>>,
-        tail: Option<Arc<Mutex<Vec<String>>>>,
-    ) {
-        let host = Arc::clone(self);
-        let stream = stream.to_owned();
-        let current_request = Arc::clone(current_request);
-        read_lines(pipe, move |line| {
-            if let Some(tail) = &tail {
-                let mut tail = lock(tail);
-                if tail.len() == 20 {
-                    tail.remove(0);
-                }
-                tail.push(line.clone());
-            }
-            let mut entry = LogEntry::new(
-                &host.spec.name,
-                VERSION,
-                &host.spec.log_group,
-                &stream,
-                LogSource::Function,
-                line,
-            );
-            entry.request_id.clone_from(&lock(&current_request));
-            host.observers.cloudwatch.put_log(entry);
-        });
-    }
-}
-
-/// The `Lambda-Runtime-Trace-Id` of an invocation: the caller's trace, continued from
-/// the function segment, sampled; with no trace, a new one that is not sampled (so the
-/// function sends nothing, as in Lambda).
-fn trace_header(trace: Option<&TraceContext>, function_segment: &str) -> String {
-    match trace {
-        Some(trace) => format!("Root={};Parent={function_segment};Sampled=1", trace.root),
-        None => format!(
-            "Root={};Parent={};Sampled=0",
-            TraceId::generate(),
-            SegmentId::generate()
-        ),
-    }
-}
-
-/// One execution environment's process and its Runtime API.
-struct Process {
-    runtime: RuntimeApi,
-    child: tokio::process::Child,
-    pid: Option<u32>,
-    log_stream: String,
-    spawned_at: Instant,
-    /// The request the process is serving, for the lines it writes meanwhile.
-    current_request: Arc<Mutex<Option<String>>>,
-    /// Its last stderr lines, for the reason of a failed init.
-    stderr_tail: Arc<Mutex<Vec<String>>>,
-}
-
-impl Process {
-    /// Kills and reaps the process.
-    async fn kill(&mut self) {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
-    }
-
-    /// Kills and reaps it as the host stops: nothing outlives a stopped host.
-    async fn stop(&mut self) -> ProcessEnd {
-        self.kill().await;
-        ProcessEnd::Stopped
-    }
-}
-
-enum ProcessEnd {
-    Stopped,
-    Replaced,
-    InitFailed,
 }
 
 /// The functions of a stack, by name.
@@ -767,25 +304,6 @@ pub type Functions = BTreeMap<String, Arc<FunctionHost>>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ops_wire::trace::TraceHeader;
-
-    #[test]
-    fn a_traced_invocation_continues_its_trace_and_an_untraced_one_is_not_sampled() {
-        let trace = TraceContext {
-            root: "1-5e1b4151-5ac6c58f5b5dbd0e1ddc2a2b".into(),
-            parent: Some("aaaaaaaaaaaaaaaa".into()),
-        };
-        let traced = TraceHeader::parse(&trace_header(Some(&trace), "ffffffffffffffff")).unwrap();
-        assert_eq!(traced.root.as_str(), trace.root);
-        assert_eq!(
-            traced.parent.map(|p| p.to_string()).as_deref(),
-            Some("ffffffffffffffff")
-        );
-        assert_eq!(traced.sampled, Some(true));
-        let untraced = TraceHeader::parse(&trace_header(None, "ffffffffffffffff")).unwrap();
-        assert_eq!(untraced.sampled, Some(false));
-        assert_ne!(untraced.root.as_str(), trace.root);
-    }
 
     #[test]
     fn the_invoked_arn_names_the_alias_or_the_version() {

@@ -4,13 +4,15 @@
 //! |---|---|
 //! | `runtime_api.rs` | the Runtime API one process polls |
 //! | `process.rs` | a process with Lambda's environment; its pipes; its peak memory |
-//! | `function.rs` | a function's execution environments: spawn, init, invoke, timeout, restart |
+//! | `function.rs` | a function: its environments, the invocations waiting, faults, counters |
+//! | `environment.rs` | one execution environment's life: spawn, init, invoke, timeout, restart |
 //! | `platform.rs` | `START`, `END`, `REPORT`, `INIT_REPORT` lines |
 //! | `metrics.rs` | the `AWS/Lambda` metrics |
 //! | `segments.rs` | the `AWS::Lambda` and `AWS::Lambda::Function` segments |
 //! | `binaries.rs` | the function binaries, from cargo or a folder |
 
 mod binaries;
+mod environment;
 mod function;
 mod metrics;
 mod platform;

@@ -658,12 +658,29 @@ fn the_gateway_answers_like_api_gateway() {
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(
-        response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    // A page on another host name (DNS rebinding) can neither read nor change anything.
+    for (method, path) in [
+        ("GET", "/ops/api/logs"),
+        ("PUT", "/ops/api/functions/push-to-db/faults"),
+        ("GET", "/ops"),
+        ("GET", "/comments"),
+    ] {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", stack.url))
+            .header("host", "rebound.example:3000")
+            .body(String::from(r#"{"error_rate": 1}"#))
+            .unwrap();
+        let response = agent.run(request).unwrap();
+        assert_eq!(response.status(), 403, "{method} {path}");
+    }
+    assert_eq!(stack.function("push-to-db")["faults"]["error_rate"], 0.0);
     // The ops API says what it does not have.
     let response = agent
         .get(format!("{}/ops/api/nothing", stack.url))

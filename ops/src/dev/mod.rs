@@ -8,9 +8,11 @@
 //! | `api.rs` | the ops HTTP API under `/ops/api/` |
 //! | `service_map.rs` | the service map from traces, beside the declared graph |
 //! | `web.rs` | the page and the console from `web/` |
+//! | `guard.rs` | loopback host names only (no DNS rebinding) |
 //! | `terminal.rs` | progress lines, the banner, the log tail |
 
 pub mod api;
+pub mod guard;
 pub mod service_map;
 pub mod terminal;
 pub mod web;
@@ -280,9 +282,13 @@ async fn stop(shutdown: &CancellationToken, mut tasks: JoinSet<()>) {
     }
 }
 
-/// The server: the ops API, then the web files, then API Gateway for anything else.
+/// The server: the ops API, then the web files, then API Gateway for anything else;
+/// all of it for loopback host names only.
 fn router(shared: Arc<Shared>) -> axum::Router {
-    api::routes().fallback(web_or_gateway).with_state(shared)
+    api::routes()
+        .fallback(web_or_gateway)
+        .layer(axum::middleware::from_fn(guard::loopback_only))
+        .with_state(shared)
 }
 
 async fn web_or_gateway(

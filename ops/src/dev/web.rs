@@ -18,8 +18,9 @@ const CONTENT_TYPES: [(&str, &str); 7] = [
 ];
 
 /// The content security policy of every page.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'";
+/// No other site may frame the pages (`frame-ancestors`): a console in someone else's
+/// frame could be clicked into injecting faults.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The file of `web/` a `GET` path names, with its content type: `/` is the page,
 /// `/ops` the console, any other path a file below `web/` by its own path. Only plain
@@ -56,6 +57,8 @@ pub async fn serve(web_dir: &Path, file: &str, content_type: &'static str) -> Op
                 ("cache-control", "no-store"),
                 ("x-content-type-options", "nosniff"),
                 ("content-security-policy", CONTENT_SECURITY_POLICY),
+                // For browsers that predate frame-ancestors.
+                ("x-frame-options", "DENY"),
             ],
             bytes,
         )

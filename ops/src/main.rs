@@ -69,6 +69,10 @@ struct DevArgs {
     /// Build with --release.
     #[arg(long, conflicts_with = "bin_dir")]
     release: bool,
+    /// Build with this cargo profile (`make demo` uses `demo`: optimised like the
+    /// deployed binaries, without their slow fat LTO).
+    #[arg(long, conflicts_with_all = ["bin_dir", "release"])]
+    profile: Option<String>,
     /// Override every queue's visibility timeout, in seconds (the template says 90): how
     /// soon a failed message is received again.
     #[arg(long)]
@@ -171,6 +175,7 @@ fn dev(args: DevArgs) -> Result<ExitCode> {
         concurrency: usize::from(args.concurrency),
         bin_dir: args.bin_dir,
         release: args.release,
+        profile: args.profile,
         visibility_timeout: args.visibility_timeout,
         quiet: args.quiet,
     };

@@ -79,6 +79,8 @@ pub struct DevOptions {
     pub bin_dir: Option<PathBuf>,
     /// Build with `--release`.
     pub release: bool,
+    /// Build with this cargo profile instead.
+    pub profile: Option<String>,
     /// Overrides every queue's visibility timeout (seconds).
     pub visibility_timeout: Option<u32>,
     /// Print only the banner and errors, not every log line.
@@ -116,6 +118,10 @@ pub struct StackInfo {
     moto_pid: Option<u32>,
     not_hosted: Vec<String>,
     started_ms: u64,
+    /// The cargo profile the function binaries were built with, from the folder they
+    /// are in (`debug`, `demo`, `release`): a debug build's init times are several times
+    /// what the functions need.
+    build_profile: String,
 }
 
 /// What the server's handlers share.
@@ -169,7 +175,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         .unwrap_or(Path::new("."))
         .to_path_buf();
 
-    let binaries = binaries(&options, &project)?;
+    let (binaries, profile) = binaries(&options, &project)?;
     let (moto, endpoint) = start_backend(&options, &project)?;
     let config = backend::sdk_config(&endpoint, &model.region).await;
     let (physical, provisioned) = backend::provision(&model, &config).await?;
@@ -204,6 +210,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         .unwrap_or_default();
     let url = format!("http://{address}");
     let stack = stack_info(
+        &profile,
         &model,
         &physical,
         &endpoint,
@@ -228,7 +235,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
             .with_graceful_shutdown(serving.cancelled_owned())
             .await;
     });
-    terminal::banner(&url, started.elapsed());
+    terminal::banner(&url, &profile, started.elapsed());
 
     shutdown_signal().await;
     say(if moto.is_some() {
@@ -241,18 +248,44 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     Ok(())
 }
 
-/// The function binaries: prebuilt in `--bin-dir`, or built now with cargo's progress on
-/// the terminal.
-fn binaries(options: &DevOptions, project: &Path) -> Result<HashMap<String, PathBuf>, DevError> {
-    if let Some(dir) = &options.bin_dir {
-        return Ok(lambda::prebuilt(dir));
-    }
-    say("building the function binaries (the first build takes a few minutes)");
-    let mut args = vec!["--workspace", "--bins"];
-    if options.release {
-        args.push("--release");
-    }
-    Ok(lambda::cargo_build(project, &args)?)
+/// The function binaries and the cargo profile they were built with: prebuilt in
+/// `--bin-dir`, or built now with cargo's progress on the terminal.
+fn binaries(
+    options: &DevOptions,
+    project: &Path,
+) -> Result<(HashMap<String, PathBuf>, String), DevError> {
+    let binaries = if let Some(dir) = &options.bin_dir {
+        lambda::prebuilt(dir)
+    } else {
+        say("building the function binaries (the first build takes a few minutes)");
+        let mut args = vec!["--workspace", "--bins"];
+        if let Some(profile) = &options.profile {
+            args.extend(["--profile", profile]);
+        } else if options.release {
+            args.push("--release");
+        }
+        lambda::cargo_build(project, &args)?
+    };
+    let profile = build_profile(&binaries);
+    say(&format!(
+        "function binaries: cargo profile {profile}{}",
+        if profile == "debug" {
+            " (unoptimised: init times are several times a release build's; make demo builds the demo profile)"
+        } else {
+            ""
+        }
+    ));
+    Ok((binaries, profile))
+}
+
+/// The cargo profile of the binaries: the name of the folder they were built into
+/// (`target/debug`, `target/demo`, …), or `unknown`.
+fn build_profile(binaries: &HashMap<String, PathBuf>) -> String {
+    binaries
+        .values()
+        .find_map(|binary| binary.parent()?.file_name()?.to_str())
+        .unwrap_or("unknown")
+        .to_owned()
 }
 
 /// moto from the project's virtual environment, or the `--endpoint` given; the
@@ -414,6 +447,7 @@ fn start_pollers(
 }
 
 fn stack_info(
+    build_profile: &str,
     model: &StackModel,
     physical: &Physical,
     endpoint: &str,
@@ -446,6 +480,7 @@ fn stack_info(
         moto_pid: moto.and_then(|m| m.pid),
         not_hosted: model.not_hosted.clone(),
         started_ms: local_cloud::clock::now_ms(),
+        build_profile: build_profile.to_owned(),
     }
 }
 
@@ -495,5 +530,20 @@ async fn wait_until_ready(functions: &Functions) -> Result<(), DevError> {
             ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_profile_is_the_folder_cargo_built_into() {
+        let built = HashMap::from([(
+            "add-comments".to_owned(),
+            PathBuf::from("/w/target/demo/add-comments"),
+        )]);
+        assert_eq!(build_profile(&built), "demo");
+        assert_eq!(build_profile(&HashMap::new()), "unknown");
     }
 }

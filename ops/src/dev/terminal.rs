@@ -14,11 +14,11 @@ pub fn say(line: &str) {
 }
 
 /// The banner: the URL and what to try first.
-pub fn banner(url: &str, took: Duration) {
+pub fn banner(url: &str, profile: &str, took: Duration) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "\nready: {url}  (started in {:.1} s; Ctrl-C stops everything)\n\n  \
+        "\nready: {url}  (started in {:.1} s; {profile} build; Ctrl-C stops everything)\n\n  \
          curl -s -X POST {url}/comments -H 'content-type: application/json' -d '{{\"text\":\"Great talk!\",\"rating\":5}}'\n  \
          curl -s {url}/comments\n  \
          curl -s {url}/status\n\n  \

@@ -22,7 +22,7 @@ export function functionsView(root) {
       body.replaceChildren(empty(conn.failing ? 'No data: the ops API is not answering.' : 'loading…'));
       return;
     }
-    const sig = JSON.stringify([state.functions, deployments, state.stack && state.stack.not_hosted]);
+    const sig = JSON.stringify([state.functions, deployments, state.stack && state.stack.not_hosted, state.stack && state.stack.build_profile]);
     if (sig === last) return;
     last = sig;
     const cards = state.functions.map((f) => functionCard(f, (deployments || []).find((d) => d.function === f.name)));
@@ -74,7 +74,8 @@ function functionCard(f, deployment) {
       h('div', null, h('dt', null, 'Deployment'), h('dd', null, deployment ? `${deployment.alias || '—'}: ${deployment.status}` : '—')),
       h('div', null, h('dt', null, 'Routes'), h('dd', null, (f.routes || []).length ? f.routes.join(', ') : 'none')),
       h('div', null, h('dt', null, 'Event sources'), h('dd', null, sources.length ? h('ul', { class: 'plain' }, sources) : 'none')),
-      h('div', null, h('dt', null, 'Init durations'), h('dd', null, (f.init_durations_ms || []).length ? f.init_durations_ms.map(fmtMs).join(', ') : 'none yet'))),
+      h('div', null, h('dt', null, 'Init durations'), h('dd', null, (f.init_durations_ms || []).length ? f.init_durations_ms.map(fmtMs).join(', ') : 'none yet')),
+      h('div', null, h('dt', null, 'Build'), h('dd', { class: buildClass() }, buildText()))),
     h('table', { class: 'grid envs' },
       h('caption', null, 'Execution environments'),
       h('thead', null, h('tr', null, ['#', 'State', 'PID', 'Init', 'Invocations', 'Processes', 'Last exit'].map((c) => h('th', null, c)))),
@@ -82,4 +83,15 @@ function functionCard(f, deployment) {
     h('p', { class: 'small' }, h('a', { href: `#logs?function=${encodeURIComponent(f.name)}` }, 'logs'), ' · ',
       h('a', { href: `#traces?function=${encodeURIComponent(f.name)}` }, 'traces'), ' · ',
       h('a', { href: '#faults' }, 'faults')));
+}
+
+/** The cargo profile the binaries were built with, as the stack reports it. */
+function buildText() {
+  const profile = state.stack && state.stack.build_profile;
+  if (!profile) return 'no data yet';
+  return profile === 'debug' ? 'debug (unoptimised: init times several times a release build\'s)' : `${profile} profile (optimised)`;
+}
+
+function buildClass() {
+  return state.stack && state.stack.build_profile === 'debug' ? 'bad-text' : '';
 }

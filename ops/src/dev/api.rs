@@ -356,3 +356,37 @@ async fn graph(State(shared): State<Arc<Shared>>) -> Json<ServiceMap> {
         &shared.declared,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_error_is_a_problem_document_with_its_status() {
+        for (error, status) in [
+            (
+                ApiError::NotFound("no trace x".into()),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                ApiError::BadRequest("limit: invalid digit".into()),
+                StatusCode::BAD_REQUEST,
+            ),
+        ] {
+            let detail = error.to_string();
+            let response = error.into_response();
+            assert_eq!(response.status(), status);
+            assert_eq!(
+                response.headers()["content-type"],
+                "application/problem+json"
+            );
+            let body = axum::body::to_bytes(response.into_body(), 4096)
+                .await
+                .unwrap();
+            let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(problem["status"], status.as_u16());
+            assert_eq!(problem["detail"], detail);
+            assert_eq!(problem["title"], status.canonical_reason().unwrap());
+        }
+    }
+}

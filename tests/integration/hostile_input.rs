@@ -44,6 +44,16 @@ fn post_cases() -> Vec<Case> {
         case("empty text", r#"{"text":""}"#, bad),
         case("blank text", r#"{"text":" \n\t\u00a0 "}"#, bad),
         case(
+            "text of invisible characters only",
+            r#"{"text":"\u200b\u200d\ufeff"}"#,
+            bad,
+        ),
+        case(
+            "a right-to-left override in the author",
+            r#"{"author":"Ada\u202e","text":"ok"}"#,
+            bad,
+        ),
+        case(
             "text of 2001 characters",
             format!(r#"{{"text":"{}"}}"#, "é".repeat(2001)),
             bad,

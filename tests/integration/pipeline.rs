@@ -153,3 +153,26 @@ async fn when_the_queue_is_unavailable_the_client_gets_a_503_that_names_no_inter
     }
     assert!(app.stored_comments().await.is_empty());
 }
+
+#[tokio::test]
+async fn an_attribute_added_to_a_stored_item_later_does_not_break_the_list() {
+    let app = TestApp::spawn().await;
+    let comment = app.store_comment("kept").await;
+    app.dynamodb
+        .update_item()
+        .table_name(&app.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("COMMENT#{}", comment.id)),
+        )
+        .update_expression("SET moderated = :yes")
+        .expression_attribute_values(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+        .send()
+        .await
+        .unwrap();
+    let response = app.list(&[]).await;
+    assert_eq!(response.status(), 200, "{}", response.body());
+    assert_eq!(json_body(&response)["items"][0]["text"], "kept");
+    let status = app.status(Some(&comment.id.to_string())).await;
+    assert_eq!(status.status(), 200, "{}", status.body());
+}

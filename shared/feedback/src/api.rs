@@ -117,7 +117,7 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 "Service unavailable",
-                "A service this request needs did not answer. Nothing was changed; try again shortly.".into(),
+                "A service this request needs did not answer, so the request was not completed. Try again shortly; a post retried with the same Idempotency-Key is never stored twice.".into(),
             )
             .with_retry_after(1),
             Self::Store(StoreError::Corrupt(_)) => problem(

@@ -165,7 +165,7 @@ text_value!(
         if chars > CommentText::MAX_CHARS {
             return Err(FieldProblem::new("text must be at most 2000 characters"));
         }
-        if raw.chars().all(char::is_whitespace) {
+        if raw.chars().all(is_blank) {
             return Err(FieldProblem::new("text must not be only white space"));
         }
         if raw.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
@@ -188,7 +188,7 @@ text_value!(
     AuthorName,
     |raw| {
         let chars = raw.chars().count();
-        if chars == 0 || raw.chars().all(char::is_whitespace) {
+        if chars == 0 || raw.chars().all(is_blank) {
             return Err(FieldProblem::new(
                 "author must not be empty; leave it out to post anonymously",
             ));
@@ -199,6 +199,13 @@ text_value!(
         if raw.chars().any(char::is_control) {
             return Err(FieldProblem::new("author must not contain control characters"));
         }
+        if raw.chars().any(is_bidi_control) {
+            // A name is shown inline beside other text: an override in it would reorder
+            // what follows (a name that makes the comment read backwards).
+            return Err(FieldProblem::new(
+                "author must not contain bidirectional control characters (U+202A to U+202E, U+2066 to U+2069)",
+            ));
+        }
         Ok(())
     }
 );
@@ -206,6 +213,21 @@ text_value!(
 impl AuthorName {
     /// The longest name, in characters.
     pub const MAX_CHARS: usize = 100;
+}
+
+/// White space, or a character that shows nothing at all (zero-width space and joiners,
+/// word joiner, byte-order mark, soft hyphen): text made only of these looks empty.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+        )
+}
+
+/// The bidirectional embedding, override and isolate controls.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A rating from 1 to 5.
@@ -328,6 +350,26 @@ mod tests {
     }
 
     #[test]
+    fn text_that_only_looks_empty_is_blank() {
+        for invisible in ["\u{200B}", "\u{200B}\u{200D} \u{FEFF}", "\u{2060}\u{00AD}"] {
+            let problem = CommentText::parse(invisible).unwrap_err();
+            assert_eq!(problem.to_string(), "text must not be only white space");
+        }
+        // Joiners inside real text are part of it (emoji sequences need them).
+        assert!(CommentText::parse("👩\u{200D}💻 great").is_ok());
+        assert!(AuthorName::parse("\u{200B}").is_err());
+    }
+
+    #[test]
+    fn an_author_may_not_reorder_the_text_around_it() {
+        for bad in ["Ada\u{202E}", "\u{2066}Ada\u{2069}", "x\u{202A}y"] {
+            let problem = AuthorName::parse(bad).unwrap_err();
+            assert!(problem.to_string().contains("bidirectional"), "{bad:?}");
+        }
+        assert!(AuthorName::parse("عربي Ada").is_ok());
+    }
+
+    #[test]
     fn an_author_may_not_hold_a_line_break() {
         assert!(AuthorName::parse("Ada\nLovelace").is_err());
         assert!(AuthorName::parse("Ada Lovelace").is_ok());
@@ -368,7 +410,7 @@ mod tests {
     proptest! {
         #[test]
         fn any_valid_text_round_trips_through_json(raw in "[^\\p{Cc}]{1,200}") {
-            prop_assume!(!raw.chars().all(char::is_whitespace));
+            prop_assume!(!raw.chars().all(is_blank));
             let text = CommentText::parse(raw.clone()).unwrap();
             let back: CommentText = serde_json::from_str(&serde_json::to_string(&text).unwrap()).unwrap();
             prop_assert_eq!(back.as_str(), raw.as_str());

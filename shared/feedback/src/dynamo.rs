@@ -86,14 +86,25 @@ fn to_item(comment: &Comment, stored_at: OffsetDateTime) -> Result<Item, StoreEr
     Ok(item)
 }
 
-/// A table item back to a comment, re-validating every field.
+/// The attributes a comment item carries besides its keys: what [`from_item`] reads.
+const COMMENT_ATTRIBUTES: [&str; 6] = [
+    "id",
+    "author",
+    "text",
+    "rating",
+    "created_at",
+    "correlation_id",
+];
+
+/// A table item back to a comment, re-validating every field it reads. Attributes it
+/// does not know are left alone, not refused: one added to an item by a later version
+/// or by hand must not turn every page that lists it into a 500.
 fn from_item(mut item: Item) -> Result<StoredComment, StoreError> {
-    item.remove("pk");
-    item.remove("feed");
     let stored_at = match item.remove("stored_at") {
         Some(AttributeValue::S(at)) => OffsetDateTime::parse(&at, &Rfc3339).map_err(corrupt)?,
         _ => return Err(corrupt("stored_at is missing")),
     };
+    item.retain(|name, _| COMMENT_ATTRIBUTES.contains(&name.as_str()));
     let comment = serde_dynamo::from_item(item).map_err(corrupt)?;
     Ok(StoredComment { comment, stored_at })
 }
@@ -300,5 +311,19 @@ mod tests {
         let mut item = to_item(&comment, OffsetDateTime::UNIX_EPOCH).unwrap();
         item.insert("rating".into(), AttributeValue::N("9".into()));
         assert!(matches!(from_item(item), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn an_attribute_the_code_does_not_know_is_ignored_on_read() {
+        let comment = NewComment {
+            author: None,
+            text: CommentText::parse("x").unwrap(),
+            rating: None,
+        }
+        .accept(CorrelationId::generate());
+        let mut item = to_item(&comment, OffsetDateTime::UNIX_EPOCH).unwrap();
+        item.insert("moderated".into(), AttributeValue::Bool(true));
+        item.insert("expires_at".into(), AttributeValue::N("1".into()));
+        assert_eq!(from_item(item).unwrap().comment, comment);
     }
 }

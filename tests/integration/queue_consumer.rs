@@ -91,3 +91,24 @@ async fn a_record_whose_write_fails_is_reported_for_redelivery() {
         "the message stays for redelivery"
     );
 }
+
+#[tokio::test]
+async fn a_delete_sqs_refuses_for_one_entry_is_reported_not_ignored() {
+    let app = TestApp::spawn().await;
+    app.send_raw(&app.queue_url, "{}").await;
+    let batch = app.receive(30).await;
+    let handle = batch.records[0].receipt_handle.clone().unwrap();
+    let refused = local_cloud::sqs::delete(
+        &app.sqs,
+        &app.queue_url,
+        &[handle.as_str(), "not-a-receipt-handle"],
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("1 of 2 deletes failed"), "{refused}");
+    assert_eq!(
+        app.depth(&app.queue_url).await,
+        0,
+        "the valid one was deleted"
+    );
+}

@@ -84,6 +84,15 @@ impl FunctionHost {
             match self.run_process(slot, &xray, &mut carried).await {
                 ProcessEnd::Stopped => return,
                 ProcessEnd::Replaced => backoff = Duration::from_millis(250),
+                // A process that dies before it serves anything would otherwise be
+                // restarted in a tight loop; a job it left stays for the next one.
+                ProcessEnd::DiedBeforeServing => {
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = self.stopping.cancelled() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
                 ProcessEnd::InitFailed => {
                     if let Some(job) = carried.take() {
                         let _ = job.reply.send(Invocation {
@@ -151,7 +160,7 @@ impl FunctionHost {
                         let reason = format!("process exited while idle ({})", status.map_or_else(|e| e.to_string(), |s| s.to_string()));
                         self.platform(&process.log_stream, None, "WARN", reason.clone());
                         self.ended(slot, EnvironmentState::Restarting, reason);
-                        return ProcessEnd::Replaced;
+                        return died_idle(first);
                     }
                 }
             };
@@ -162,7 +171,7 @@ impl FunctionHost {
                 self.platform(&process.log_stream, None, "WARN", reason.clone());
                 self.ended(slot, EnvironmentState::Restarting, reason);
                 *carried = Some(job);
-                return ProcessEnd::Replaced;
+                return died_idle(first);
             }
             self.update(slot, |info| info.state = EnvironmentState::Busy);
             let replaced = self
@@ -474,16 +483,92 @@ impl Process {
     }
 }
 
+/// How a process that died while idle ended: before it served anything (a crash
+/// loop in the making), or after.
+fn died_idle(before_serving: bool) -> ProcessEnd {
+    if before_serving {
+        ProcessEnd::DiedBeforeServing
+    } else {
+        ProcessEnd::Replaced
+    }
+}
+
 enum ProcessEnd {
+    /// The host is stopping.
     Stopped,
+    /// Replaced after serving (a timeout, a crash mid-invocation, a new configuration).
     Replaced,
+    /// Died while idle before serving any invocation.
+    DiedBeforeServing,
+    /// Never finished init.
     InitFailed,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloudformation::FunctionSpec;
+    use crate::lambda::{FunctionHost, Observers};
     use ops_wire::trace::TraceHeader;
+
+    /// A "function" that polls once and exits: it dies right after its init.
+    fn crashing_binary() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("local-cloud-crash-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let binary = dir.join("bootstrap");
+        std::fs::write(
+            &binary,
+            "#!/usr/bin/env python3\nimport os, urllib.request\ntry:\n    urllib.request.urlopen('http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/invocation/next', timeout=0.2)\nexcept Exception:\n    pass\n",
+        )
+        .unwrap();
+        std::process::Command::new("chmod")
+            .arg("+x")
+            .arg(&binary)
+            .status()
+            .unwrap();
+        binary
+    }
+
+    fn spec() -> FunctionSpec {
+        FunctionSpec {
+            logical_id: "CrashFunction".into(),
+            name: "crash".into(),
+            function_name: "s-crash".into(),
+            binary: "bootstrap".into(),
+            memory_mb: 128,
+            timeout_secs: 3,
+            log_group: "/aws/lambda/s-crash".into(),
+            log_format: "JSON".into(),
+            log_level: None,
+            environment: std::collections::BTreeMap::new(),
+            alias: Some("live".into()),
+            routes: Vec::new(),
+            sqs_sources: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_process_that_dies_before_serving_is_restarted_with_back_off() {
+        let stopping = tokio_util::sync::CancellationToken::new();
+        let host = FunctionHost::new(
+            spec(),
+            "eu-west-1",
+            crashing_binary(),
+            Vec::new(),
+            Observers::default(),
+            1,
+            stopping.clone(),
+        );
+        let mut tasks = tokio::task::JoinSet::new();
+        host.start(&mut tasks);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let started = host.environments()[0].processes_started;
+        stopping.cancel();
+        while tasks.join_next().await.is_some() {}
+        // Back-off of 0.25, 0.5 and 1 s: at most four processes in two seconds; without
+        // it, one every few tens of milliseconds.
+        assert!((2..=4).contains(&started), "{started} processes in 2 s");
+    }
 
     #[test]
     fn a_traced_invocation_continues_its_trace_and_an_untraced_one_is_not_sampled() {

@@ -238,7 +238,7 @@ fn queue_segment(
 /// with what succeeded.
 ///
 /// # Errors
-/// What SQS said, when a delete fails.
+/// What SQS said, when a call fails or any entry of a batch was not deleted.
 pub async fn delete(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
@@ -256,12 +256,34 @@ pub async fn delete(
                     .ok()
             })
             .collect::<Vec<_>>();
-        sqs.delete_message_batch()
+        let output = sqs
+            .delete_message_batch()
             .queue_url(queue_url)
             .set_entries(Some(entries))
             .send()
             .await
             .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+        // A batch call can succeed while some of its entries fail: those messages are
+        // not deleted and will be delivered again, so say so.
+        if !output.failed().is_empty() {
+            let failed: Vec<String> = output
+                .failed()
+                .iter()
+                .map(|entry| {
+                    format!(
+                        "{}: {}",
+                        entry.code(),
+                        entry.message().unwrap_or("no message")
+                    )
+                })
+                .collect();
+            return Err(format!(
+                "{} of {} deletes failed ({})",
+                failed.len(),
+                chunk.len(),
+                failed.join("; ")
+            ));
+        }
     }
     Ok(())
 }

@@ -151,6 +151,12 @@ async function waitUntilStored(id, location) {
   $("form-status").textContent = "Your comment is queued but not stored yet; it will appear when it is.";
 }
 
+// One Idempotency-Key per draft: a post retried after a timeout, a 5xx or a lost
+// connection sends the same key, so the comment is stored once however often the person
+// clicks. A 2xx or 4xx ends the draft's key (the server has answered it); editing the
+// draft makes a new one.
+let draftKey = null;
+
 async function submit(event) {
   event.preventDefault();
   clearErrors();
@@ -163,9 +169,10 @@ async function submit(event) {
   try {
     const response = await fetch("/comments", {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+      headers: { "content-type": "application/json", "idempotency-key": (draftKey ??= crypto.randomUUID()) },
       body: JSON.stringify(body),
     });
+    if (response.status < 500) draftKey = null;
     if (response.status !== 202) {
       showErrors(await problemOf(response));
       return;
@@ -189,6 +196,7 @@ async function submit(event) {
 }
 
 $("comment-form").addEventListener("submit", submit);
+$("comment-form").addEventListener("input", () => { draftKey = null; });
 $("load-more").addEventListener("click", loadMore);
 refresh();
 setInterval(refresh, 5000);

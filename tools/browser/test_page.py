@@ -70,3 +70,33 @@ def test_load_more_pages_through_with_the_cursor(stack, page):
     ids = page.locator("#comments li").evaluate_all("items => items.map(i => i.dataset.commentId)")
     assert len(ids) == len(set(ids)), "a comment is listed twice"
     assert ids == sorted(ids, reverse=True), "newest first"
+
+
+def test_a_retry_after_a_server_error_sends_the_same_idempotency_key(stack, page):
+    keys = []
+    answered = {"first": False}
+
+    def observe(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        if not answered["first"]:
+            # The first attempt "times out" at the gateway: the page never sees a 2xx.
+            answered["first"] = True
+            route.fulfill(status=503, content_type="application/problem+json",
+                          body='{"type":"about:blank","title":"Service unavailable","status":503,"detail":"try again"}')
+        else:
+            route.continue_()
+
+    page.route("**/comments", lambda route: observe(route) if route.request.method == "POST" else route.continue_())
+    page.goto(f"{stack.url}/")
+    text = f"Retried {uuid.uuid4()}"
+    page.fill("#text", text)
+    page.click("#submit")
+    expect(page.locator("#form-status")).not_to_be_empty()
+    page.click("#submit")
+    expect(page.locator("#comments li", has_text=text)).to_have_count(1)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
+    # The next draft gets a key of its own.
+    page.fill("#text", f"Another {uuid.uuid4()}")
+    page.click("#submit")
+    expect(page.locator("#comments li", has_text="Another")).to_have_count(1)
+    assert len(keys) == 3 and keys[2] != keys[0], keys

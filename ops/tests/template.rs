@@ -201,3 +201,43 @@ fn the_table_has_the_keys_and_index_the_code_uses() {
         "expires_at"
     );
 }
+
+#[test]
+fn every_alarm_notifies_a_topic_under_a_key_cloudwatch_may_use() {
+    let template = template();
+    let resources = template["Resources"].as_object().unwrap();
+    let alarms: Vec<&Value> = resources
+        .values()
+        .filter(|r| r["Type"] == "AWS::CloudWatch::Alarm")
+        .collect();
+    assert!(!alarms.is_empty());
+    for alarm in alarms {
+        for action in alarm["Properties"]["AlarmActions"].as_array().unwrap() {
+            let topic = action["Ref"].as_str().unwrap();
+            let key = &resources[topic]["Properties"]["KmsMasterKeyId"];
+            // Not the AWS-managed alias/aws/sns: its policy cannot grant CloudWatch.
+            let key = key["Ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{topic} is not under the stack's own key: {key}"));
+            let grants = resources[key]["Properties"]["KeyPolicy"]["Statement"]
+                .as_array()
+                .unwrap();
+            let cloudwatch = grants
+                .iter()
+                .find(|s| s["Principal"]["Service"] == "cloudwatch.amazonaws.com")
+                .unwrap_or_else(|| panic!("{key} does not let CloudWatch use it"));
+            let actions = cloudwatch["Action"].to_string();
+            assert!(
+                actions.contains("kms:Decrypt") && actions.contains("kms:GenerateDataKey"),
+                "{actions}"
+            );
+            assert!(
+                cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"]["Fn::Sub"]
+                    .as_str()
+                    .unwrap()
+                    .contains(":alarm:${AWS::StackName}-"),
+                "only this stack's alarms"
+            );
+        }
+    }
+}

@@ -34,6 +34,15 @@ async fn every_function_binary_answers_its_sample_events_through_the_runtime_api
                     status.as_u16(),
                     "{name}: {response}"
                 );
+                // Every answer, errors included, is readable by the page's origin.
+                let headers = &response["multiValueHeaders"];
+                assert_eq!(headers["access-control-allow-origin"][0], "*", "{name}");
+                assert!(
+                    headers["access-control-expose-headers"][0]
+                        .as_str()
+                        .is_some_and(|h| h.contains("Location")),
+                    "{name}: {response}"
+                );
             }
             Expect::BatchFailures(failed) => {
                 let reported: Vec<&str> = response["batchItemFailures"]

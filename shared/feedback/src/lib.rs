@@ -24,6 +24,7 @@
 pub mod api;
 mod clients;
 mod comment;
+mod cors;
 mod dynamo;
 mod idempotency;
 mod input;
@@ -34,6 +35,7 @@ mod sqs;
 
 pub use clients::{dynamodb_client, sqs_client};
 pub use comment::{AuthorName, Comment, CommentId, CommentText, FieldProblem, NewComment, Rating};
+pub use cors::{Cors, InvalidOrigin};
 pub use dynamo::{DynamoCommentStore, FEED_INDEX};
 pub use idempotency::{Fingerprint, IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_SECS, IdempotencyKey};
 pub use input::{InputError, MAX_BODY_BYTES, parse_new_comment};

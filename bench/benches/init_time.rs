@@ -26,6 +26,7 @@ async fn main() {
     // Configuration the functions read at init; no call leaves the machine during init.
     let env = [
         ("METRICS_NAMESPACE", "OnlineFeedback"),
+        ("CORS_ALLOW_ORIGIN", "*"),
         ("TABLE_NAME", "comments"),
         (
             "QUEUE_URL",
@@ -35,7 +36,7 @@ async fn main() {
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(RUNS); candidates.len()];
     for _ in 0..RUNS {
         for (index, name) in candidates.iter().enumerate() {
-            let process =
+            let mut process =
                 FunctionProcess::start_binary(&binaries[*name], name, "http://127.0.0.1:9", &env)
                     .await;
             let polled = process.first_poll(Duration::from_secs(30)).await;

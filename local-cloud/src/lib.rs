@@ -27,4 +27,6 @@ pub mod cloudformation;
 pub mod cloudwatch;
 pub mod lambda;
 pub mod sqs;
+#[cfg(test)]
+mod test_support;
 pub mod xray;

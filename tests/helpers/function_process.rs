@@ -184,12 +184,20 @@ impl FunctionProcess {
     /// When the function first asked for an invocation: the end of its init phase.
     ///
     /// # Panics
-    /// When it has not asked within `timeout`.
-    pub async fn first_poll(&self, timeout: Duration) -> Instant {
+    /// When it has not asked within `timeout`, or exited first: the message has its
+    /// exit status and what it wrote to stderr (a missing variable, say).
+    pub async fn first_poll(&mut self, timeout: Duration) -> Instant {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(at) = self.api.first_poll() {
                 return at;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = self.child.stderr.take() {
+                    let _ = tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr).await;
+                }
+                panic!("the function exited before it polled ({status}): {stderr}");
             }
             assert!(Instant::now() < deadline, "the function never polled");
             tokio::time::sleep(Duration::from_micros(200)).await;

@@ -119,19 +119,10 @@ mod tests {
     #[test]
     fn dropping_moto_stops_the_server() {
         // A stand-in server: anything that listens on the port it is given.
-        let dir = std::env::temp_dir().join(format!("local-cloud-moto-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let fake = dir.join("moto_server");
-        std::fs::write(
-            &fake,
+        let fake = crate::test_support::executable(
+            "moto_server",
             "#!/bin/sh\nexec python3 -c 'import socket,sys,time; s=socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(); time.sleep(600)' \"$4\"\n",
-        )
-        .unwrap();
-        std::process::Command::new("chmod")
-            .arg("+x")
-            .arg(&fake)
-            .status()
-            .unwrap();
+        );
         let moto = Moto::start(&fake).unwrap();
         let pid = moto.pid.unwrap();
         assert!(Path::new(&format!("/proc/{pid}")).exists());
@@ -144,6 +135,5 @@ mod tests {
             assert!(Instant::now() < deadline, "the server outlived its Moto");
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -513,20 +513,10 @@ mod tests {
 
     /// A "function" that polls once and exits: it dies right after its init.
     fn crashing_binary() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("local-cloud-crash-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let binary = dir.join("bootstrap");
-        std::fs::write(
-            &binary,
+        crate::test_support::executable(
+            "bootstrap",
             "#!/usr/bin/env python3\nimport os, urllib.request\ntry:\n    urllib.request.urlopen('http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/invocation/next', timeout=0.2)\nexcept Exception:\n    pass\n",
         )
-        .unwrap();
-        std::process::Command::new("chmod")
-            .arg("+x")
-            .arg(&binary)
-            .status()
-            .unwrap();
-        binary
     }
 
     fn spec() -> FunctionSpec {

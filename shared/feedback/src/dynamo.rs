@@ -300,28 +300,28 @@ mod tests {
         assert_eq!(back.stored_at, OffsetDateTime::UNIX_EPOCH);
     }
 
-    #[test]
-    fn an_item_with_an_invalid_field_is_reported_as_corrupt() {
+    /// An anonymous comment without a rating, and its item.
+    fn plain_item() -> (Comment, Item) {
         let comment = NewComment {
             author: None,
             text: CommentText::parse("x").unwrap(),
             rating: None,
         }
         .accept(CorrelationId::generate());
-        let mut item = to_item(&comment, OffsetDateTime::UNIX_EPOCH).unwrap();
+        let item = to_item(&comment, OffsetDateTime::UNIX_EPOCH).unwrap();
+        (comment, item)
+    }
+
+    #[test]
+    fn an_item_with_an_invalid_field_is_reported_as_corrupt() {
+        let (_, mut item) = plain_item();
         item.insert("rating".into(), AttributeValue::N("9".into()));
         assert!(matches!(from_item(item), Err(StoreError::Corrupt(_))));
     }
 
     #[test]
     fn an_attribute_the_code_does_not_know_is_ignored_on_read() {
-        let comment = NewComment {
-            author: None,
-            text: CommentText::parse("x").unwrap(),
-            rating: None,
-        }
-        .accept(CorrelationId::generate());
-        let mut item = to_item(&comment, OffsetDateTime::UNIX_EPOCH).unwrap();
+        let (comment, mut item) = plain_item();
         item.insert("moderated".into(), AttributeValue::Bool(true));
         item.insert("expires_at".into(), AttributeValue::N("1".into()));
         assert_eq!(from_item(item).unwrap().comment, comment);

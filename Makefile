@@ -40,6 +40,14 @@ $(2)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-$
 @touch $@
 endef
 
+# Each progress line starts with the seconds since the first make of this run began
+# (a sub-make inherits the start), so a CI log shows where the time goes.
+ifndef MAKE_STARTED_AT
+MAKE_STARTED_AT := $(shell date +%s)
+endif
+export MAKE_STARTED_AT
+ELAPSED = [$$(( $$(date +%s) - $(MAKE_STARTED_AT) ))s]
+
 # The template checks and sam build work offline, but the SAM CLI wants a region.
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
@@ -50,16 +58,16 @@ help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 test: check-toolchain $(MOTO_SERVER) lint check-template build-functions ## Format, lints, docs, template checks, unit, integration and browser tests.
-	@echo "==> cargo test (integration tests start moto from $(MOTO_SERVER))"
+	@echo "==> $(ELAPSED) cargo test (integration tests start moto from $(MOTO_SERVER))"
 	cargo test --workspace --locked
-	@echo "==> feedback-ops deps check (the dependency tags against the template's wiring)"
+	@echo "==> $(ELAPSED) feedback-ops deps check (the dependency tags against the template's wiring)"
 	@# The binary build-functions made: `cargo run -p feedback-ops` alone would unify
 	@# features differently and compile the AWS SDK a second time.
 	$(TARGET_DIR)/debug/feedback-ops deps check
 	@$(MAKE) --no-print-directory browser-test
 
 browser-test: check-chromium $(BROWSER_PYTEST) build-functions ## The feedback page and the ops console in headless Chromium; screenshots in target/screenshots/.
-	@echo "==> browser tests (headless Chromium, driven by Playwright)"
+	@echo "==> $(ELAPSED) browser tests (headless Chromium, driven by Playwright)"
 	$(BROWSER_PYTEST) tools/browser -q -p no:cacheprovider
 
 check-chromium:
@@ -72,18 +80,18 @@ check-chromium:
 		fi; }
 
 lint: check-toolchain ## cargo fmt --check, clippy with warnings denied, rustdoc with warnings denied.
-	@echo "==> cargo fmt --check"
+	@echo "==> $(ELAPSED) cargo fmt --check"
 	cargo fmt --all --check
-	@echo "==> cargo clippy"
+	@echo "==> $(ELAPSED) cargo clippy"
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	@echo "==> cargo doc"
+	@echo "==> $(ELAPSED) cargo doc"
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 fmt: ## Format the code.
 	cargo fmt --all
 
 build-functions: ## Build the function binaries (debug) that the Runtime API tests run.
-	@echo "==> cargo build --bins"
+	@echo "==> $(ELAPSED) cargo build --bins"
 	cargo build --workspace --bins --locked
 
 check-toolchain:
@@ -92,11 +100,11 @@ check-toolchain:
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
 check-template: $(SAM) $(CHECKOV) $(CFN_GUARD) ## template.yaml: sam validate --lint, cfn-lint, cfn-guard (policies/), checkov.
-	@echo "==> sam validate --lint"
+	@echo "==> $(ELAPSED) sam validate --lint"
 	$(SAM) validate --lint
-	@echo "==> cfn-lint"
+	@echo "==> $(ELAPSED) cfn-lint"
 	$(CFN_LINT) template.yaml
-	@echo "==> cfn-guard on the SAM-translated template"
+	@echo "==> $(ELAPSED) cfn-guard on the SAM-translated template"
 	@mkdir -p $(dir $(TRANSLATED))
 	$(TOOLS)/sam/bin/python tools/sam-translate.py template.yaml > $(TRANSLATED)
 	@# Every rule must PASS on the real template: a rule that SKIPs checked nothing.
@@ -108,14 +116,14 @@ check-template: $(SAM) $(CHECKOV) $(CFN_GUARD) ## template.yaml: sam validate --
 		echo "$(CFN_GUARD) test --rules-file $$rules --test-data $$tests"; \
 		$(CFN_GUARD) test --rules-file $$rules --test-data $$tests || exit 1; \
 	done
-	@echo "==> checkov"
+	@echo "==> $(ELAPSED) checkov"
 	$(CHECKOV) --skip-download --quiet --compact --framework cloudformation -f template.yaml
 
 build: check-toolchain $(SAM) ## sam build: the arm64 binaries a deployer ships, with cargo-lambda from .tools.
 	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
-	@echo "==> sam build (release, arm64; the first build takes several minutes)"
+	@echo "==> $(ELAPSED) sam build (release, arm64; the first build takes several minutes)"
 	PATH="$(abspath $(TOOLS)/sam/bin):$$PATH" $(SAM) build --beta-features
-	@echo "==> function sizes (zipped, as Lambda receives them)"
+	@echo "==> $(ELAPSED) function sizes (zipped, as Lambda receives them)"
 	$(PYTHON) tools/function-sizes.py .aws-sam/build
 
 $(SAM): tools/requirements-sam.txt tools/sam-constraints.txt
@@ -125,7 +133,7 @@ $(CHECKOV): tools/requirements-checkov.txt tools/checkov-constraints.txt
 	$(call python-venv,checkov,$(TOOLS)/checkov,checkov)
 
 $(CFN_GUARD):
-	@echo "==> building cfn-guard $(CFN_GUARD_VERSION) into $(TOOLS)/cfn-guard (first run only, about 4 minutes)"
+	@echo "==> $(ELAPSED) building cfn-guard $(CFN_GUARD_VERSION) into $(TOOLS)/cfn-guard (first run only, about 4 minutes)"
 	cargo install cfn-guard --version $(CFN_GUARD_VERSION) --locked --root $(TOOLS)/cfn-guard
 
 $(BROWSER_PYTEST): tools/requirements-browser.txt tools/browser-constraints.txt
@@ -135,18 +143,18 @@ $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 	$(call python-venv,moto,$(VENV),moto)
 
 bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the ops kit's cost per invocation, init time, post -> listed latency.
-	@echo "==> building release binaries for the init benchmark (the first build takes several minutes)"
+	@echo "==> $(ELAPSED) building release binaries for the init benchmark (the first build takes several minutes)"
 	cargo build --release --bins -p feedback-bench -p add-comments
-	@echo "==> per-invocation cost of the ops kit (logs and metrics go to /dev/null)"
+	@echo "==> $(ELAPSED) per-invocation cost of the ops kit (logs and metrics go to /dev/null)"
 	METRICS_NAMESPACE=Bench cargo bench -p feedback-bench --bench ops_layer > /dev/null
-	@echo "==> init time"
+	@echo "==> $(ELAPSED) init time"
 	cargo bench -p feedback-bench --bench init_time
-	@echo "==> end to end on the local stack: post -> listed, 100 comments (demo-profile binaries, as make demo runs them)"
+	@echo "==> $(ELAPSED) end to end on the local stack: post -> listed, 100 comments (demo-profile binaries, as make demo runs them)"
 	cargo build --workspace --bins --locked --profile demo
 	$(PYTHON) tools/e2e-latency.py $(TARGET_DIR)/demo/feedback-ops $(TARGET_DIR)/demo 100
 
 demo: check-toolchain $(MOTO_SERVER) ## The local stack on http://127.0.0.1:3000 (PORT=n to change): functions, API Gateway, SQS, X-Ray, ops API.
-	@echo "==> building feedback-ops and the function binaries, optimised (cargo profile demo; the first build takes several minutes, a rebuild seconds)"
+	@echo "==> $(ELAPSED) building feedback-ops and the function binaries, optimised (cargo profile demo; the first build takes several minutes, a rebuild seconds)"
 	cargo build --workspace --bins --locked --profile demo
 	$(TARGET_DIR)/demo/feedback-ops dev --port $(PORT) --bin-dir $(TARGET_DIR)/demo $(DEMO_FLAGS)
 

@@ -74,28 +74,27 @@ impl FunctionProcess {
         endpoint: &str,
         extra: &[(&str, &str)],
     ) -> Self {
-        let mut variables = local_cloud::backend::function_env(endpoint, region);
-        variables.extend(spec.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
-        variables.extend(
-            extra
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let invoked_arn =
-            local_cloud::lambda::invoked_arn(region, &spec.function_name, spec.alias.as_deref());
+        let mut variables: Vec<(String, String)> = spec
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        variables.extend(owned(extra));
         let environment = LambdaEnvironment {
-            binary: function_binaries()[&spec.binary].clone(),
-            function_name: spec.function_name.clone(),
-            version: local_cloud::lambda::VERSION.to_owned(),
             memory_mb: spec.memory_mb,
             log_group: spec.log_group.clone(),
-            log_stream: local_cloud::lambda::log_stream_name(local_cloud::lambda::VERSION),
             log_format: spec.log_format.clone(),
             log_level: spec.log_level.clone(),
-            runtime_api: String::new(),
-            xray_daemon: None,
-            variables,
+            ..lambda_environment(
+                &function_binaries()[&spec.binary],
+                &spec.function_name,
+                region,
+                endpoint,
+                variables,
+            )
         };
+        let invoked_arn =
+            local_cloud::lambda::invoked_arn(region, &spec.function_name, spec.alias.as_deref());
         Self::launch(
             environment,
             invoked_arn,
@@ -123,21 +122,7 @@ impl FunctionProcess {
         endpoint: &str,
         env: &[(&str, &str)],
     ) -> Self {
-        let mut variables = local_cloud::backend::function_env(endpoint, REGION);
-        variables.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let environment = LambdaEnvironment {
-            binary: binary.to_owned(),
-            function_name: function.to_owned(),
-            version: local_cloud::lambda::VERSION.to_owned(),
-            memory_mb: 128,
-            log_group: format!("/aws/lambda/{function}"),
-            log_stream: local_cloud::lambda::log_stream_name(local_cloud::lambda::VERSION),
-            log_format: "JSON".to_owned(),
-            log_level: None,
-            runtime_api: String::new(),
-            xray_daemon: None,
-            variables,
-        };
+        let environment = lambda_environment(binary, function, REGION, endpoint, owned(env));
         Self::launch(environment, invoked_arn(function), Duration::from_secs(30)).await
     }
 
@@ -288,4 +273,38 @@ impl FunctionProcess {
         }
         (status, stderr)
     }
+}
+
+/// Lambda's environment for `binary` as `function` against `endpoint`, with the test
+/// credentials, then `variables`; the rest as an unconfigured function has it (128 MB,
+/// `/aws/lambda/<function>`, JSON logs). The Runtime API's address is filled in at launch.
+fn lambda_environment(
+    binary: &Path,
+    function: &str,
+    region: &str,
+    endpoint: &str,
+    variables: Vec<(String, String)>,
+) -> LambdaEnvironment {
+    let mut all = local_cloud::backend::function_env(endpoint, region);
+    all.extend(variables);
+    LambdaEnvironment {
+        binary: binary.to_owned(),
+        function_name: function.to_owned(),
+        version: local_cloud::lambda::VERSION.to_owned(),
+        memory_mb: 128,
+        log_group: format!("/aws/lambda/{function}"),
+        log_stream: local_cloud::lambda::log_stream_name(local_cloud::lambda::VERSION),
+        log_format: "JSON".to_owned(),
+        log_level: None,
+        runtime_api: String::new(),
+        xray_daemon: None,
+        variables: all,
+    }
+}
+
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }

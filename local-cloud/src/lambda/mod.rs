@@ -26,5 +26,5 @@ pub use function::{
     Outcome, ShuttingDown, TraceContext, VERSION, invoked_arn,
 };
 pub use metrics::NAMESPACE;
-pub use process::{LambdaEnvironment, log_stream_name, peak_memory_mb, read_lines};
+pub use process::{LambdaEnvironment, log_stream_name, read_lines};
 pub use runtime_api::{RuntimeAnswer, RuntimeApi, RuntimeEvent};

@@ -100,7 +100,7 @@ pub fn read_lines(
 }
 
 /// The process's peak resident memory (`VmHWM`), MB rounded up, as Lambda reports it.
-pub fn peak_memory_mb(pid: u32) -> Option<u64> {
+pub(super) fn peak_memory_mb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     peak_from_status(&status)
 }

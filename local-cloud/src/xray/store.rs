@@ -37,14 +37,16 @@ impl SegmentSource {
 #[derive(Clone, Debug, Serialize)]
 pub struct Segment {
     /// The function whose daemon address received it, or `host`.
-    #[serde(serialize_with = "source_label")]
     pub source: SegmentSource,
     /// The document.
     pub document: SegmentDocument,
 }
 
-fn source_label<S: serde::Serializer>(source: &SegmentSource, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(source.label())
+/// Written as its label: the ops API's `source`.
+impl Serialize for SegmentSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.label())
+    }
 }
 
 #[derive(Default)]

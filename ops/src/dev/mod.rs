@@ -327,7 +327,7 @@ fn router(shared: Arc<Shared>) -> axum::Router {
 async fn web_or_gateway(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
-    request: Request<axum::body::Body>,
+    request: Request<Body>,
 ) -> Response {
     if request.method() == Method::GET
         && let Some((file, content_type)) = web::file_for(request.uri().path())
@@ -345,7 +345,6 @@ async fn web_or_gateway(
             );
         }
     }
-    let request: Request<Body> = request;
     shared.gateway.handle(client, request).await
 }
 

@@ -9,11 +9,11 @@
 //! |---|---|---|
 //! | [`cloudformation`] | CloudFormation | reading the template, resolving intrinsics, the stack model |
 //! | [`backend`] | DynamoDB, SQS (through moto) | starting moto, provisioning tables and queues |
-//! | [`lambda`] | Lambda | the Runtime API, execution environments, `REPORT` lines, `AWS/Lambda` metrics |
-//! | [`apigateway`] | API Gateway (REST) | proxy events, answers, API Gateway's own errors |
-//! | [`sqs`] | Lambda's SQS event source mapping | polling, partial batch responses, deleting |
+//! | [`lambda`] | Lambda | the Runtime API, execution environments, `REPORT` lines, `AWS/Lambda` metrics, versions and aliases, the Lambda API |
+//! | [`apigateway`] | API Gateway (REST) | proxy events, answers, API Gateway's own errors, `AWS/ApiGateway` metrics |
+//! | [`sqs`] | Lambda's SQS event source mapping | polling, partial batch responses, deleting, `AWS/SQS` metrics |
 //! | [`xray`] | X-Ray | the daemon, trace assembly, summaries and spans |
-//! | [`cloudwatch`] | CloudWatch Logs and metrics | log groups and streams, EMF, metric series |
+//! | [`cloudwatch`] | CloudWatch Logs, metrics and alarms | log groups and streams, EMF, metric series, metric filters, alarms |
 //! | [`clock`] | — | time as AWS writes it |
 //!
 //! The wire formats the functions write (trace headers, segment documents, EMF, log

@@ -18,3 +18,25 @@ pub(crate) fn executable(name: &str, script: &str) -> PathBuf {
     assert!(status.success());
     path
 }
+
+/// A function of the template as the stack model reads it: `crash`, invoked through
+/// its `live` alias, with nothing routed to it.
+pub(crate) fn function_spec() -> crate::cloudformation::FunctionSpec {
+    crate::cloudformation::FunctionSpec {
+        logical_id: "CrashFunction".into(),
+        name: "crash".into(),
+        function_name: "s-crash".into(),
+        binary: "bootstrap".into(),
+        memory_mb: 128,
+        timeout_secs: 3,
+        log_group: "/aws/lambda/s-crash".into(),
+        log_format: "JSON".into(),
+        log_level: None,
+        environment: std::collections::BTreeMap::new(),
+        tags: std::collections::BTreeMap::new(),
+        alias: Some("live".into()),
+        deployment: None,
+        routes: Vec::new(),
+        sqs_sources: Vec::new(),
+    }
+}

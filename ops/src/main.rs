@@ -41,7 +41,8 @@ Examples:
   feedback-ops dev                            build, start moto, serve http://127.0.0.1:3000
   feedback-ops dev --port 8080 --concurrency 4
   feedback-ops dev --endpoint http://127.0.0.1:5000   an AWS-compatible endpoint already running
-  feedback-ops dev --visibility-timeout 5     failed messages come back after 5 s, not 90 s";
+  feedback-ops dev --visibility-timeout 5     failed messages come back after 5 s, not 90 s
+  feedback-ops dev --time-scale 30            alarm periods (and deployments) 30 times faster";
 
 #[derive(clap::Args)]
 struct DevArgs {
@@ -80,6 +81,10 @@ struct DevArgs {
     /// Print only the banner and errors, not every function's log lines.
     #[arg(long)]
     quiet: bool,
+    /// Run alarm periods and deployment schedules N times faster than the template
+    /// says (30: a 60 s alarm period in 2 s, a 5-minute canary in 10 s).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    time_scale: u32,
 }
 
 const DEPS_EXAMPLES: &str = "\
@@ -178,6 +183,7 @@ fn dev(args: DevArgs) -> Result<ExitCode> {
         profile: args.profile,
         visibility_timeout: args.visibility_timeout,
         quiet: args.quiet,
+        time_scale: args.time_scale,
     };
     let runtime = tokio::runtime::Runtime::new().context("start the async runtime")?;
     runtime.block_on(feedback_ops::dev::run(options))?;

@@ -16,6 +16,10 @@ use serde_json::Value;
 /// How a function answered one invocation.
 pub type Answer = RuntimeAnswer;
 
+/// The version a single test process says it is (`AWS_LAMBDA_FUNCTION_VERSION`), as
+/// a first deploy's alias points to version 1.
+pub(crate) const VERSION: &str = "1";
+
 /// The four functions, by crate (and binary) name.
 pub const FUNCTIONS: [&str; 4] = ["add-comments", "get-all-comments", "push-to-db", "status"];
 
@@ -203,6 +207,7 @@ impl FunctionProcess {
             .api
             .invoke(RuntimeEvent {
                 request_id: request_id.clone(),
+                invoked_arn: None,
                 deadline_ms: deadline,
                 trace_header: Some(format!(
                     "Root={};Parent={};Sampled={sampled}",
@@ -290,10 +295,10 @@ fn lambda_environment(
     LambdaEnvironment {
         binary: binary.to_owned(),
         function_name: function.to_owned(),
-        version: local_cloud::lambda::VERSION.to_owned(),
+        version: VERSION.to_owned(),
         memory_mb: 128,
         log_group: format!("/aws/lambda/{function}"),
-        log_stream: local_cloud::lambda::log_stream_name(local_cloud::lambda::VERSION),
+        log_stream: local_cloud::lambda::log_stream_name(VERSION),
         log_format: "JSON".to_owned(),
         log_level: None,
         runtime_api: String::new(),

@@ -29,22 +29,47 @@ pub use routes::{matches, percent_decode};
 
 use crate::clock::{now_ms, now_secs};
 use crate::cloudformation::{ApiSpec, Route};
-use crate::lambda::{FunctionHost, Functions, Outcome, TraceContext};
+use crate::cloudwatch::{DataPoint, MetricStore};
+use crate::lambda::{Function, Functions, Outcome, TraceContext};
 use crate::xray::{SegmentSource, TraceStore};
 
 /// API Gateway's payload limit.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
+/// The namespace of API Gateway's metrics.
+pub const NAMESPACE: &str = "AWS/ApiGateway";
+
+/// What the stage's segment of one request records.
+struct StageRecord<'a> {
+    trace_root: &'a str,
+    stage_segment: &'a str,
+    request_id: &'a str,
+    method: &'a str,
+    url: &'a str,
+    client: SocketAddr,
+    resource: &'a str,
+    started: f64,
+    status: u16,
+    correlation: &'a str,
+}
+
 /// The REST API of one stack.
 pub struct Gateway {
     api: ApiSpec,
-    routes: Vec<(Route, Arc<FunctionHost>)>,
+    routes: Vec<(Route, Arc<Function>)>,
     traces: TraceStore,
+    metrics: MetricStore,
 }
 
 impl Gateway {
-    /// The API `api` with every route of `functions`, recording its segments in `traces`.
-    pub fn new(api: ApiSpec, functions: &Functions, traces: TraceStore) -> Self {
+    /// The API `api` with every route of `functions`, recording its segments in `traces`
+    /// and its `AWS/ApiGateway` metrics in `metrics`.
+    pub fn new(
+        api: ApiSpec,
+        functions: &Functions,
+        traces: TraceStore,
+        metrics: MetricStore,
+    ) -> Self {
         let routes = functions
             .values()
             .flat_map(|function| {
@@ -59,6 +84,7 @@ impl Gateway {
             api,
             routes,
             traces,
+            metrics,
         }
     }
 
@@ -112,8 +138,11 @@ impl Gateway {
             trace_root: &trace_root,
             now_ms: now_ms(),
         });
+        // Through the function's alias, as the template's integration does.
+        let integration_started = now_secs();
         let invocation = function
             .invoke(
+                function.spec.alias.as_deref(),
                 serde_json::to_value(&event).unwrap_or_default(),
                 vec![TraceContext {
                     root: trace_root.clone(),
@@ -121,6 +150,7 @@ impl Gateway {
                 }],
             )
             .await;
+        let integration = now_secs() - integration_started;
         let mut response = match invocation {
             Ok(invocation) => match invocation.outcome {
                 Outcome::Response(value) => proxy_response(&value, &request_id),
@@ -143,26 +173,90 @@ impl Gateway {
             .unwrap_or(&request_id)
             .to_owned();
         let status = response.status().as_u16();
+        self.record_metrics(
+            &route.path,
+            parts.method.as_str(),
+            status,
+            started,
+            integration,
+        );
+        self.record_segment(&StageRecord {
+            trace_root: &trace_root,
+            stage_segment: &stage_segment,
+            request_id: &request_id,
+            method: parts.method.as_str(),
+            url: &parts.uri.to_string(),
+            client,
+            resource: &route.path,
+            started,
+            status,
+            correlation: &correlation,
+        });
+        response
+    }
+
+    /// The stage's segment of one request, with a `correlation_id` annotation.
+    fn record_segment(&self, record: &StageRecord<'_>) {
+        let stage = self.api.stage.as_str();
+        let status = record.status;
         let segment = json!({
-            "trace_id": trace_root,
-            "id": stage_segment,
+            "trace_id": record.trace_root,
+            "id": record.stage_segment,
             "name": format!("{}/{stage}", self.api.name),
             "origin": "AWS::ApiGateway::Stage",
-            "start_time": started,
+            "start_time": record.started,
             "end_time": now_secs(),
             "error": (400..500).contains(&status),
             "fault": status >= 500,
             "http": {
-                "request": {"method": parts.method.as_str(), "url": parts.uri.to_string(), "client_ip": client.ip().to_string()},
+                "request": {"method": record.method, "url": record.url, "client_ip": record.client.ip().to_string()},
                 "response": {"status": status},
             },
-            "annotations": {"correlation_id": correlation},
-            "aws": {"api_gateway": {"request_id": request_id, "rest_api_id": "local", "stage": stage, "resource_path": route.path}},
+            "annotations": {"correlation_id": record.correlation},
+            "aws": {"api_gateway": {"request_id": record.request_id, "rest_api_id": "local", "stage": stage, "resource_path": record.resource}},
         });
         if let Ok(document) = serde_json::from_value(segment) {
             self.traces.put(SegmentSource::Service, document);
         }
-        response
+    }
+
+    /// `Count`, `4XXError`, `5XXError`, `Latency` and `IntegrationLatency` of one
+    /// request, by `ApiName`, `Stage`, `Resource` and `Method` (the template enables
+    /// detailed metrics).
+    fn record_metrics(
+        &self,
+        resource: &str,
+        method: &str,
+        status: u16,
+        started: f64,
+        integration: f64,
+    ) {
+        let dimensions: std::collections::BTreeMap<String, String> = [
+            ("ApiName".to_owned(), self.api.rest_api_name.clone()),
+            ("Stage".to_owned(), self.api.stage.clone()),
+            ("Resource".to_owned(), resource.to_owned()),
+            ("Method".to_owned(), method.to_owned()),
+        ]
+        .into();
+        let flag = |yes: bool| if yes { 1.0 } else { 0.0 };
+        let timestamp_ms = now_ms();
+        for (name, unit, value) in [
+            ("Count", "Count", 1.0),
+            ("4XXError", "Count", flag((400..500).contains(&status))),
+            ("5XXError", "Count", flag(status >= 500)),
+            ("Latency", "Milliseconds", (now_secs() - started) * 1000.0),
+            ("IntegrationLatency", "Milliseconds", integration * 1000.0),
+        ] {
+            self.metrics.put(DataPoint {
+                timestamp_ms,
+                namespace: NAMESPACE.to_owned(),
+                name: name.to_owned(),
+                unit: unit.to_owned(),
+                dimensions: dimensions.clone(),
+                values: vec![value],
+                correlation_ids: Vec::new(),
+            });
+        }
     }
 
     fn route(
@@ -171,7 +265,7 @@ impl Gateway {
         path: &str,
     ) -> Option<(
         &Route,
-        &Arc<FunctionHost>,
+        &Arc<Function>,
         std::collections::HashMap<String, String>,
     )> {
         self.routes.iter().find_map(|(route, function)| {

@@ -155,8 +155,17 @@ impl Resolver<'_> {
                     parts.get(1).and_then(Value::as_str),
                 ) {
                     (Some(id), Some("Arn")) => self.arn(id).map(Value::String),
+                    // An SQS queue's name is the last part of its ARN.
+                    (Some(id), Some("QueueName")) => self.arn(id).and_then(|arn| {
+                        arn.contains(":sqs:")
+                            .then(|| arn.rsplit(':').next().unwrap_or_default().to_owned())
+                            .map(Value::String)
+                            .ok_or_else(|| {
+                                ModelError(format!("!GetAtt {id}.QueueName: {id} is not a queue"))
+                            })
+                    }),
                     (id, attribute) => Err(ModelError(format!(
-                        "!GetAtt {}.{}: only .Arn resolves locally",
+                        "!GetAtt {}.{}: only .Arn and a queue's .QueueName resolve locally",
                         id.unwrap_or("?"),
                         attribute.unwrap_or("?")
                     ))),

@@ -14,7 +14,10 @@ mod stack;
 mod template;
 
 pub use intrinsics::{ModelError, Physical};
-pub use stack::{ApiSpec, FunctionSpec, QueueSpec, Route, SqsSource, StackModel, TableSpec};
+pub use stack::{
+    AlarmResource, ApiSpec, DeploymentPreference, FunctionSpec, MetricFilterResource, QueueSpec,
+    Route, SqsSource, StackModel, TableSpec,
+};
 pub use template::{Template, TemplateError, long_form, references, talk_name};
 
 /// The account id the local cloud's ARNs carry (moto's default).

@@ -83,12 +83,56 @@ pub struct FunctionSpec {
     pub log_level: Option<String>,
     /// The environment the template sets (Globals merged with the function's own).
     pub environment: BTreeMap<String, String>,
+    /// The function's tags: the template's, and those CloudFormation and SAM add
+    /// (`aws:cloudformation:stack-name`, `aws:cloudformation:logical-id`,
+    /// `lambda:createdBy`).
+    pub tags: BTreeMap<String, String>,
     /// The alias `AutoPublishAlias` creates, if any.
     pub alias: Option<String>,
+    /// How new versions go live, when CodeDeploy deploys them.
+    pub deployment: Option<DeploymentPreference>,
     /// API routes.
     pub routes: Vec<Route>,
     /// SQS event sources.
     pub sqs_sources: Vec<SqsSource>,
+}
+
+/// How a function's new versions go live (`DeploymentPreference`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploymentPreference {
+    /// The CodeDeploy configuration (`Canary10Percent5Minutes`, `AllAtOnce`, …).
+    pub config: String,
+    /// The alarms that stop and roll back a deployment, by logical id.
+    pub alarms: Vec<String>,
+    /// The `PreTraffic` hook function, by logical id.
+    pub pre_traffic: Option<String>,
+    /// The `PostTraffic` hook function, by logical id.
+    pub post_traffic: Option<String>,
+}
+
+/// A CloudWatch alarm of the template (`AWS::CloudWatch::Alarm`).
+#[derive(Clone, Debug)]
+pub struct AlarmResource {
+    /// The logical id: the alarm's name in the ops API.
+    pub logical_id: String,
+    /// `AlarmDescription`.
+    pub description: String,
+    /// The properties that say what it watches and when it fires, resolved
+    /// (`AlarmActions` name topics that exist only in AWS and are left out).
+    pub properties: Value,
+}
+
+/// A metric filter of the template (`AWS::Logs::MetricFilter`).
+#[derive(Clone, Debug)]
+pub struct MetricFilterResource {
+    /// The logical id.
+    pub logical_id: String,
+    /// The log group it reads.
+    pub log_group: String,
+    /// `FilterPattern`.
+    pub pattern: String,
+    /// `MetricTransformations`, resolved.
+    pub transformations: Value,
 }
 
 /// The API (an `AWS::Serverless::Api`).
@@ -98,6 +142,9 @@ pub struct ApiSpec {
     pub name: String,
     /// The stage name.
     pub stage: String,
+    /// The REST API's name, CloudWatch's `ApiName` (`Name`, else the stack name, as SAM
+    /// names it).
+    pub rest_api_name: String,
 }
 
 /// Everything the local stack provisions and runs.
@@ -116,6 +163,13 @@ pub struct StackModel {
     pub functions: Vec<FunctionSpec>,
     /// Functions the template has that nothing invokes locally.
     pub not_hosted: Vec<String>,
+    /// Every function of the template, hosted or not, by logical id (the hooks a
+    /// deployment runs are among them).
+    pub all_functions: Vec<FunctionSpec>,
+    /// The alarms.
+    pub alarms: Vec<AlarmResource>,
+    /// The metric filters.
+    pub metric_filters: Vec<MetricFilterResource>,
     /// The API.
     pub api: ApiSpec,
 }
@@ -155,6 +209,7 @@ impl StackModel {
         let mut api = ApiSpec {
             name: "api".to_owned(),
             stage: "Prod".to_owned(),
+            rest_api_name: stack_name.to_owned(),
         };
         for (id, resource) in template.resources() {
             match resource["Type"].as_str().unwrap_or_default() {
@@ -197,9 +252,11 @@ impl StackModel {
                 }
                 "AWS::Serverless::Api" => {
                     let stage = resolver.resolve(&resource["Properties"]["StageName"])?;
+                    let name = resolver.resolve(&resource["Properties"]["Name"])?;
                     api = ApiSpec {
                         name: talk_name(id),
                         stage: stage.as_str().unwrap_or("Prod").to_owned(),
+                        rest_api_name: name.as_str().unwrap_or(stack_name).to_owned(),
                     };
                 }
                 _ => {}
@@ -214,6 +271,9 @@ impl StackModel {
             queues,
             functions: Vec::new(),
             not_hosted: Vec::new(),
+            all_functions: Vec::new(),
+            alarms: Vec::new(),
+            metric_filters: Vec::new(),
             api,
         })
     }
@@ -303,14 +363,25 @@ impl StackModel {
                 .collect();
             let mut properties = resolver.resolve(&Value::Object(wanted))?;
             merge_globals(&mut properties, &globals);
-            let function = function_spec(id, resource, &properties, &physical)?;
+            let mut function =
+                function_spec(id, resource, &properties, &physical, &self.stack_name)?;
+            function.deployment = deployment_preference(&resolver, resource)?;
+            self.all_functions.push(function.clone());
             if function.routes.is_empty() && function.sqs_sources.is_empty() {
                 self.not_hosted.push(function.name);
             } else {
                 self.functions.push(function);
             }
         }
+        (self.alarms, self.metric_filters) = read_alarms(template, &resolver)?;
         Ok(())
+    }
+
+    /// A function of the template by logical id, hosted or not.
+    pub fn function_by_logical_id(&self, logical_id: &str) -> Option<&FunctionSpec> {
+        self.all_functions
+            .iter()
+            .find(|f| f.logical_id == logical_id)
     }
 
     /// The function named `name` (its talk name).
@@ -319,9 +390,81 @@ impl StackModel {
     }
 }
 
+/// Reads the alarms and the metric filters (they name functions and log groups).
+fn read_alarms(
+    template: &Template,
+    resolver: &Resolver<'_>,
+) -> Result<(Vec<AlarmResource>, Vec<MetricFilterResource>), ModelError> {
+    let mut alarms = Vec::new();
+    let mut metric_filters = Vec::new();
+    for (id, resource) in template.resources() {
+        let properties = &resource["Properties"];
+        match resource["Type"].as_str().unwrap_or_default() {
+            "AWS::CloudWatch::Alarm" => {
+                let watched: Map<String, Value> = properties
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(key, _)| {
+                        !matches!(
+                            key.as_str(),
+                            "AlarmActions" | "OKActions" | "InsufficientDataActions"
+                        )
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let alarm = resolver.resolve(&Value::Object(watched))?;
+                alarms.push(AlarmResource {
+                    logical_id: id.clone(),
+                    description: alarm["AlarmDescription"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    properties: alarm,
+                });
+            }
+            "AWS::Logs::MetricFilter" => {
+                let log_group = resolver.resolve(&properties["LogGroupName"])?;
+                metric_filters.push(MetricFilterResource {
+                    logical_id: id.clone(),
+                    log_group: log_group.as_str().unwrap_or_default().to_owned(),
+                    pattern: resolver
+                        .resolve(&properties["FilterPattern"])?
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    transformations: resolver.resolve(&properties["MetricTransformations"])?,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok((alarms, metric_filters))
+}
+
+/// A function's `DeploymentPreference`: `None` without one or with `Enabled: false`.
+fn deployment_preference(
+    resolver: &Resolver<'_>,
+    resource: &Value,
+) -> Result<Option<DeploymentPreference>, ModelError> {
+    let preference = &resource["Properties"]["DeploymentPreference"];
+    if preference.is_null() || resolver.resolve(&preference["Enabled"])? == Value::Bool(false) {
+        return Ok(None);
+    }
+    let config = resolver.resolve(&preference["Type"])?;
+    let hook = |name: &str| references(&preference["Hooks"][name]).into_iter().next();
+    Ok(Some(DeploymentPreference {
+        config: config.as_str().unwrap_or("AllAtOnce").to_owned(),
+        alarms: references(&preference["Alarms"]).into_iter().collect(),
+        pre_traffic: hook("PreTraffic"),
+        post_traffic: hook("PostTraffic"),
+    }))
+}
+
 /// The function properties the local host reads.
-const HOSTED_PROPERTIES: [&str; 7] = [
+const HOSTED_PROPERTIES: [&str; 8] = [
     "Environment",
+    "Tags",
     "LoggingConfig",
     "MemorySize",
     "Timeout",
@@ -330,14 +473,21 @@ const HOSTED_PROPERTIES: [&str; 7] = [
     "Events",
 ];
 
-/// Globals apply where the function says nothing; environment variables merge.
+/// Globals apply where the function says nothing; environment variables and tags
+/// merge (the function's own win).
 fn merge_globals(properties: &mut Value, globals: &Value) {
     let (Some(properties), Some(globals)) = (properties.as_object_mut(), globals.as_object())
     else {
         return;
     };
     for (key, value) in globals {
-        if key == "Environment" {
+        if key == "Tags" {
+            let mut tags = value.as_object().cloned().unwrap_or_default();
+            if let Some(own) = properties.get("Tags").and_then(Value::as_object) {
+                tags.extend(own.clone());
+            }
+            properties.insert("Tags".into(), Value::Object(tags));
+        } else if key == "Environment" {
             let mut variables = value["Variables"].as_object().cloned().unwrap_or_default();
             if let Some(own) = properties
                 .get("Environment")
@@ -362,6 +512,7 @@ fn function_spec(
     resource: &Value,
     properties: &Value,
     physical: &Physical,
+    stack_name: &str,
 ) -> Result<FunctionSpec, ModelError> {
     let binary = resource["Metadata"]["BuildProperties"]["Binary"]
         .as_str()
@@ -375,21 +526,32 @@ fn function_spec(
     };
     let function_name = physical.refs[id].clone();
     let logging = &properties["LoggingConfig"];
-    let environment = properties["Environment"]["Variables"]
-        .as_object()
-        .map(|variables| {
-            variables
-                .iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    (k.clone(), v)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let strings = |map: &Value| -> BTreeMap<String, String> {
+        map.as_object()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let environment = strings(&properties["Environment"]["Variables"]);
+    let mut tags = strings(&properties["Tags"]);
+    tags.extend([
+        ("lambda:createdBy".to_owned(), "SAM".to_owned()),
+        (
+            "aws:cloudformation:stack-name".to_owned(),
+            stack_name.to_owned(),
+        ),
+        ("aws:cloudformation:logical-id".to_owned(), id.to_owned()),
+    ]);
     let mut routes = Vec::new();
     let mut sqs_sources = Vec::new();
     for (key, event) in resource["Properties"]["Events"]
@@ -442,7 +604,9 @@ fn function_spec(
         log_format: logging["LogFormat"].as_str().unwrap_or("Text").to_owned(),
         log_level: logging["ApplicationLogLevel"].as_str().map(str::to_owned),
         environment,
+        tags,
         alias: properties["AutoPublishAlias"].as_str().map(str::to_owned),
+        deployment: None,
         routes,
         sqs_sources,
     })
@@ -490,6 +654,12 @@ mod tests {
         assert_eq!(add.environment["METRICS_NAMESPACE"], "OnlineFeedback");
         assert_eq!(add.log_group, "/aws/lambda/demo/add-comments");
         assert_eq!(add.alias.as_deref(), Some("live"));
+        assert_eq!(add.tags["Upstream"], "API:feedback-api");
+        assert_eq!(add.tags["aws:cloudformation:stack-name"], "demo");
+        assert_eq!(
+            add.tags["aws:cloudformation:logical-id"],
+            "AddCommentsFunction"
+        );
         assert_eq!((add.memory_mb, add.timeout_secs), (256, 10));
         assert_eq!(
             add.routes,
@@ -503,5 +673,42 @@ mod tests {
         assert_eq!(push.sqs_sources[0].batch_size, 10);
         assert!(push.sqs_sources[0].report_batch_item_failures);
         assert_eq!(model.not_hosted, ["pre-traffic-hook"]);
+        let preference = add.deployment.as_ref().unwrap();
+        assert_eq!(preference.config, "AllAtOnce", "the dev environment's");
+        assert_eq!(preference.alarms, ["AddCommentsErrorsAlarm"]);
+        assert_eq!(
+            preference.pre_traffic.as_deref(),
+            Some("PreTrafficHookFunction")
+        );
+        assert!(
+            model
+                .function_by_logical_id("PreTrafficHookFunction")
+                .unwrap()
+                .deployment
+                .is_none()
+        );
+        let dlq = model
+            .alarms
+            .iter()
+            .find(|a| a.logical_id == "DeadLetterQueueAlarm")
+            .unwrap();
+        assert_eq!(dlq.properties["Dimensions"][0]["Value"], "demo-CommentsDlq");
+        let errors = model
+            .alarms
+            .iter()
+            .find(|a| a.logical_id == "AddCommentsErrorsAlarm")
+            .unwrap();
+        assert_eq!(
+            errors.properties["Dimensions"][1]["Value"],
+            "demo-AddCommentsFunction:live"
+        );
+        assert!(errors.properties.get("AlarmActions").is_none());
+        let filter = model
+            .metric_filters
+            .iter()
+            .find(|f| f.logical_id == "AddCommentsErrorLinesFilter")
+            .unwrap();
+        assert_eq!(filter.log_group, "/aws/lambda/demo/add-comments");
+        assert_eq!(filter.pattern, r#"{ $.level = "ERROR" }"#);
     }
 }

@@ -79,6 +79,34 @@ impl MetricStore {
         points.push_back(point);
     }
 
+    /// The values of one metric as an alarm or a dashboard asks for it: the points of
+    /// `namespace` and `name` whose dimensions are exactly `dimensions`, or are
+    /// `dimensions` plus any of `rollup` (the dimensions the metric's publisher
+    /// aggregates away), at or after `since_ms`; `(timestamp_ms, value)`, oldest first.
+    pub fn values(
+        &self,
+        namespace: &str,
+        name: &str,
+        dimensions: &BTreeMap<String, String>,
+        rollup: &[&str],
+        since_ms: u64,
+    ) -> Vec<(u64, f64)> {
+        let points = self.lock();
+        points
+            .iter()
+            .filter(|p| p.timestamp_ms >= since_ms && p.namespace == namespace && p.name == name)
+            .filter(|p| {
+                dimensions
+                    .iter()
+                    .all(|(k, v)| p.dimensions.get(k) == Some(v))
+                    && p.dimensions
+                        .keys()
+                        .all(|k| dimensions.contains_key(k) || rollup.contains(&k.as_str()))
+            })
+            .flat_map(|p| p.values.iter().map(|v| (p.timestamp_ms, *v)))
+            .collect()
+    }
+
     /// The series with points matching `query`, by namespace, name and dimensions.
     pub fn series(&self, query: &MetricQuery) -> Vec<Series> {
         let points = self.lock();
@@ -135,6 +163,41 @@ mod tests {
             values: values.to_vec(),
             correlation_ids: correlation.iter().map(|c| (*c).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn an_alarms_query_matches_exact_dimensions_or_the_publishers_rollup() {
+        let store = MetricStore::default();
+        let mut a = point("A", "1", 10, &[1.0], &[]);
+        a.dimensions.insert("FunctionName".into(), "f".into());
+        let mut b = a.clone();
+        b.dimensions.insert("function_version".into(), "2".into());
+        b.values = vec![5.0];
+        store.put(a);
+        store.put(b);
+        let exact: BTreeMap<String, String> = [
+            ("FunctionName".to_owned(), "f".to_owned()),
+            ("function_version".to_owned(), "1".to_owned()),
+        ]
+        .into();
+        assert_eq!(store.values("N", "A", &exact, &[], 0), [(10, 1.0)]);
+        let by_function: BTreeMap<String, String> =
+            [("FunctionName".to_owned(), "f".to_owned())].into();
+        assert!(store.values("N", "A", &by_function, &[], 0).is_empty());
+        assert_eq!(
+            store.values("N", "A", &by_function, &["function_version"], 0),
+            [(10, 1.0), (10, 5.0)]
+        );
+        assert!(
+            store
+                .values("N", "A", &by_function, &["function_version"], 11)
+                .is_empty()
+        );
+        assert!(
+            store
+                .values("M", "A", &by_function, &["function_version"], 0)
+                .is_empty()
+        );
     }
 
     #[test]

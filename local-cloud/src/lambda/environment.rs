@@ -12,8 +12,7 @@ use ops_wire::trace::{SegmentId, TraceId};
 use serde_json::json;
 
 use super::function::{
-    EnvironmentState, FunctionHost, INIT_TIMEOUT, Invocation, Job, Outcome, TraceContext, VERSION,
-    lock,
+    EnvironmentState, FunctionHost, INIT_TIMEOUT, Invocation, Job, Outcome, TraceContext, lock,
 };
 use super::platform::{self, InvocationStatus, Report, ms};
 use super::process::{LambdaEnvironment, log_stream_name, peak_memory_mb, read_lines};
@@ -41,7 +40,7 @@ impl FunctionHost {
         LambdaEnvironment {
             binary: self.binary.clone(),
             function_name: self.spec.function_name.clone(),
-            version: VERSION.to_owned(),
+            version: self.version.clone(),
             memory_mb: self.spec.memory_mb,
             log_group: self.spec.log_group.clone(),
             log_stream: log_stream.to_owned(),
@@ -97,6 +96,7 @@ impl FunctionHost {
                     if let Some(job) = carried.take() {
                         let _ = job.reply.send(Invocation {
                             request_id: uuid::Uuid::new_v4().to_string(),
+                            executed_version: self.version.clone(),
                             outcome: Outcome::Error(json!({
                                 "errorType": "Runtime.InitError",
                                 "errorMessage": "the execution environment failed to initialise",
@@ -194,7 +194,7 @@ impl FunctionHost {
         let runtime = RuntimeApi::start(&self.invoked_arn)
             .await
             .map_err(|error| format!("no Runtime API port: {error}"))?;
-        let log_stream = log_stream_name(VERSION);
+        let log_stream = log_stream_name(&self.version);
         let spawned_at = Instant::now();
         let mut child = self
             .environment(runtime.address(), &log_stream, xray)
@@ -291,7 +291,7 @@ impl FunctionHost {
             &stream,
             Some(&request_id),
             "INFO",
-            platform::start_line(&request_id, VERSION),
+            platform::start_line(&request_id, &self.version),
         );
         let function_segment = SegmentId::generate().to_string();
         let trace_header = trace_header(job.traces.first(), &function_segment);
@@ -302,6 +302,7 @@ impl FunctionHost {
             .runtime
             .invoke(RuntimeEvent {
                 request_id: request_id.clone(),
+                invoked_arn: Some(job.invoked_arn.clone()),
                 deadline_ms: now_ms() + u64::try_from(timeout.as_millis()).unwrap_or(0),
                 trace_header: Some(trace_header),
                 payload: job.event,
@@ -335,6 +336,7 @@ impl FunctionHost {
         }
         self.finish(
             &stream,
+            &job.invoked_arn,
             &Report {
                 request_id: &request_id,
                 duration,
@@ -357,8 +359,8 @@ impl FunctionHost {
                 function_segment: &id,
                 function_name: &self.spec.function_name,
                 function: &self.spec.name,
-                invoked_arn: &self.invoked_arn,
-                version: VERSION,
+                invoked_arn: &job.invoked_arn,
+                version: &self.version,
                 request_id: &request_id,
                 start: started_secs,
                 end: ended_secs,
@@ -372,6 +374,7 @@ impl FunctionHost {
         *lock(&process.current_request) = None;
         let _ = job.reply.send(Invocation {
             request_id,
+            executed_version: self.version.clone(),
             outcome,
             duration,
         });
@@ -380,7 +383,7 @@ impl FunctionHost {
 
     /// The end of an invocation as Lambda records it: `END`, `REPORT`, the counters and
     /// the `AWS/Lambda` metrics.
-    fn finish(&self, stream: &str, report: &Report<'_>) {
+    fn finish(&self, stream: &str, invoked_arn: &str, report: &Report<'_>) {
         let request_id = Some(report.request_id);
         self.platform(
             stream,
@@ -402,9 +405,12 @@ impl FunctionHost {
         }
         super::metrics::record_invocation(
             &self.observers.cloudwatch.metrics,
-            &self.spec.function_name,
-            &self.spec.name,
-            VERSION,
+            &super::metrics::Invoked {
+                function_name: &self.spec.function_name,
+                function: &self.spec.name,
+                arn: invoked_arn,
+                version: &self.version,
+            },
             is_error,
             report.duration,
         );
@@ -430,7 +436,7 @@ impl FunctionHost {
             }
             let mut entry = LogEntry::new(
                 &host.spec.name,
-                VERSION,
+                &host.version,
                 &host.spec.log_group,
                 &stream,
                 LogSource::Function,
@@ -507,8 +513,7 @@ enum ProcessEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudformation::FunctionSpec;
-    use crate::lambda::{FunctionHost, Observers};
+    use crate::lambda::{FunctionHost, HostConfig, Observers};
     use ops_wire::trace::TraceHeader;
 
     /// A "function" that polls once and exits: it dies right after its init.
@@ -519,42 +524,28 @@ mod tests {
         )
     }
 
-    fn spec() -> FunctionSpec {
-        FunctionSpec {
-            logical_id: "CrashFunction".into(),
-            name: "crash".into(),
-            function_name: "s-crash".into(),
-            binary: "bootstrap".into(),
-            memory_mb: 128,
-            timeout_secs: 3,
-            log_group: "/aws/lambda/s-crash".into(),
-            log_format: "JSON".into(),
-            log_level: None,
-            environment: std::collections::BTreeMap::new(),
-            alias: Some("live".into()),
-            routes: Vec::new(),
-            sqs_sources: Vec::new(),
-        }
-    }
-
     #[tokio::test]
     async fn a_process_that_dies_before_serving_is_restarted_with_back_off() {
         let stopping = tokio_util::sync::CancellationToken::new();
         let host = FunctionHost::new(
-            spec(),
-            "eu-west-1",
-            crashing_binary(),
-            Vec::new(),
+            HostConfig {
+                spec: crate::test_support::function_spec(),
+                version: "1".into(),
+                binary: crashing_binary(),
+                region: "eu-west-1".into(),
+                base_env: Vec::new(),
+            },
             Observers::default(),
             1,
             stopping.clone(),
         );
-        let mut tasks = tokio::task::JoinSet::new();
-        host.start(&mut tasks);
+        let tasks = tokio_util::task::TaskTracker::new();
+        host.start(&tasks);
         tokio::time::sleep(Duration::from_secs(2)).await;
         let started = host.environments()[0].processes_started;
         stopping.cancel();
-        while tasks.join_next().await.is_some() {}
+        tasks.close();
+        tasks.wait().await;
         // Back-off of 0.25, 0.5 and 1 s: at most four processes in two seconds; without
         // it, one every few tens of milliseconds.
         assert!((2..=4).contains(&started), "{started} processes in 2 s");

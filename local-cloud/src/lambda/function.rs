@@ -1,9 +1,9 @@
-//! A function as Lambda runs it: its execution environments (`concurrency` of them,
-//! each a process of the function's binary; their life is `environment.rs`'s), the
-//! queue of invocations waiting for a free one, its configuration (fault injection),
-//! its counters, and its platform log lines.
+//! One version of a function as Lambda runs it: its execution environments
+//! (`concurrency` of them, each a process of the version's binary; their life is
+//! `environment.rs`'s), the queue of invocations waiting for a free one, the fault
+//! injection laid over its configuration, its counters, and its platform log lines.
+//! Which version an invocation runs in is `versions.rs`'s decision.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -17,9 +17,6 @@ use tokio_util::sync::CancellationToken;
 use crate::cloudformation::{ACCOUNT, FunctionSpec};
 use crate::cloudwatch::{CloudWatch, LogEntry, LogSource};
 use crate::xray::TraceStore;
-
-/// The version the running build is published as; `live` points to it.
-pub const VERSION: &str = "1";
 
 /// How long a process may take to initialise before it is killed and started again.
 pub(super) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,6 +36,8 @@ pub enum Outcome {
 pub struct Invocation {
     /// The Lambda request id.
     pub request_id: String,
+    /// The version that ran it (`X-Amz-Executed-Version`): a number, or `$LATEST`.
+    pub executed_version: String,
     /// The answer.
     pub outcome: Outcome,
     /// How long the handler took.
@@ -62,6 +61,7 @@ pub struct ShuttingDown;
 /// An invocation waiting for an environment.
 pub(super) struct Job {
     pub(super) event: Value,
+    pub(super) invoked_arn: String,
     pub(super) traces: Vec<TraceContext>,
     pub(super) reply: oneshot::Sender<Invocation>,
 }
@@ -85,6 +85,8 @@ pub enum EnvironmentState {
 /// What the console shows of one execution environment.
 #[derive(Clone, Debug, Serialize)]
 pub struct EnvironmentInfo {
+    /// The version it runs.
+    pub version: String,
     /// The slot, 0 to concurrency − 1.
     pub slot: usize,
     /// The process id, while there is a process.
@@ -123,10 +125,28 @@ pub struct Observers {
     pub traces: TraceStore,
 }
 
-/// One hosted function.
-pub struct FunctionHost {
-    /// What the template says of it.
+/// What one version runs: its configuration and code.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// The template's function, with this version's environment, memory and timeout.
     pub spec: FunctionSpec,
+    /// `AWS_LAMBDA_FUNCTION_VERSION`: a number, or `$LATEST`.
+    pub version: String,
+    /// The binary (for a published version, its snapshot).
+    pub binary: PathBuf,
+    /// The region.
+    pub region: String,
+    /// The region, credentials and endpoint, before the function's own variables.
+    pub base_env: Vec<(String, String)>,
+}
+
+/// One version of a hosted function, running.
+pub struct FunctionHost {
+    /// What the template says of it, with this version's configuration.
+    pub spec: FunctionSpec,
+    /// The version it runs.
+    pub(super) version: String,
+    /// The version's own ARN, for invocations that name none.
     pub(super) invoked_arn: String,
     pub(super) binary: PathBuf,
     pub(super) base_env: Vec<(String, String)>,
@@ -145,30 +165,35 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The ARN a function is invoked through: its alias, else its version.
-pub fn invoked_arn(region: &str, function_name: &str, alias: Option<&str>) -> String {
-    format!(
-        "arn:aws:lambda:{region}:{ACCOUNT}:function:{function_name}:{}",
-        alias.unwrap_or(VERSION)
-    )
+/// A function's ARN, qualified by a version or an alias when `qualifier` is given.
+pub fn invoked_arn(region: &str, function_name: &str, qualifier: Option<&str>) -> String {
+    let arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{function_name}");
+    match qualifier {
+        Some(qualifier) => format!("{arn}:{qualifier}"),
+        None => arn,
+    }
 }
 
 impl FunctionHost {
-    /// Prepares `spec` to run in `region` from `binary` with `base_env` (the region,
-    /// credentials and endpoint, before the template's own variables), in `concurrency`
-    /// environments that stop when `stopping` is cancelled.
+    /// Prepares one version to run as `config` says, in `concurrency` environments
+    /// that stop when `stopping` is cancelled.
     pub fn new(
-        spec: FunctionSpec,
-        region: &str,
-        binary: PathBuf,
-        base_env: Vec<(String, String)>,
+        config: HostConfig,
         observers: Observers,
         concurrency: usize,
         stopping: CancellationToken,
     ) -> Arc<Self> {
+        let HostConfig {
+            spec,
+            version,
+            binary,
+            region,
+            base_env,
+        } = config;
         let (jobs, queue) = mpsc::channel(256);
         let environments = (0..concurrency.max(1))
             .map(|slot| EnvironmentInfo {
+                version: version.clone(),
                 slot,
                 pid: None,
                 state: EnvironmentState::Initializing,
@@ -180,7 +205,8 @@ impl FunctionHost {
             })
             .collect();
         Arc::new(Self {
-            invoked_arn: invoked_arn(region, &spec.function_name, spec.alias.as_deref()),
+            invoked_arn: invoked_arn(&region, &spec.function_name, Some(&version)),
+            version,
             spec,
             binary,
             base_env,
@@ -196,7 +222,7 @@ impl FunctionHost {
 
     /// Starts one supervisor per execution environment in `tasks`; each returns, its
     /// process killed and reaped, once the host's token is cancelled.
-    pub fn start(self: &Arc<Self>, tasks: &mut tokio::task::JoinSet<()>) {
+    pub fn start(self: &Arc<Self>, tasks: &tokio_util::task::TaskTracker) {
         let slots = lock(&self.environments).len();
         for slot in 0..slots {
             let host = Arc::clone(self);
@@ -204,13 +230,14 @@ impl FunctionHost {
         }
     }
 
-    /// The ARN callers invoke: the function's alias.
-    pub fn invoked_arn(&self) -> &str {
-        &self.invoked_arn
+    /// The version it runs.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
-    /// Invokes the function and waits for its answer (invocations queue while every
-    /// environment is busy). The function's trace header continues the first of
+    /// Invokes this version and waits for its answer (invocations queue while every
+    /// environment is busy). `invoked_arn` is the ARN the caller used (an alias's, or
+    /// `None` for the version's own). The function's trace header continues the first of
     /// `traces`; the host records the invocation's segments in each of them (a batch of
     /// queued messages can belong to several traces). No traces: not sampled, and the
     /// header says so.
@@ -220,12 +247,14 @@ impl FunctionHost {
     pub async fn invoke(
         &self,
         event: Value,
+        invoked_arn: Option<String>,
         traces: Vec<TraceContext>,
     ) -> Result<Invocation, ShuttingDown> {
         let (reply, answered) = oneshot::channel();
         self.jobs
             .send(Job {
                 event,
+                invoked_arn: invoked_arn.unwrap_or_else(|| self.invoked_arn.clone()),
                 traces,
                 reply,
             })
@@ -262,6 +291,11 @@ impl FunctionHost {
         self.faults.send_replace(faults);
     }
 
+    /// Stops every environment (a deleted version): their processes are killed.
+    pub fn stop(&self) {
+        self.stopping.cancel();
+    }
+
     /// Invocation and error counts and the init durations seen.
     pub fn counters(&self) -> Counters {
         lock(&self.counters).clone()
@@ -286,7 +320,7 @@ impl FunctionHost {
     pub fn platform(&self, stream: &str, request_id: Option<&str>, level: &str, message: String) {
         let mut entry = LogEntry::new(
             &self.spec.name,
-            VERSION,
+            &self.version,
             &self.spec.log_group,
             stream,
             LogSource::Platform,
@@ -298,19 +332,19 @@ impl FunctionHost {
     }
 }
 
-/// The functions of a stack, by name.
-pub type Functions = BTreeMap<String, Arc<FunctionHost>>;
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn the_invoked_arn_names_the_alias_or_the_version() {
+    fn the_invoked_arn_names_the_qualifier_if_there_is_one() {
         assert_eq!(
             invoked_arn("eu-west-1", "s-f", Some("live")),
             "arn:aws:lambda:eu-west-1:123456789012:function:s-f:live"
         );
-        assert!(invoked_arn("r", "f", None).ends_with(&format!(":f:{VERSION}")));
+        assert_eq!(
+            invoked_arn("r", "f", None),
+            "arn:aws:lambda:r:123456789012:function:f"
+        );
     }
 }

@@ -32,6 +32,9 @@ pub enum RuntimeAnswer {
 pub struct RuntimeEvent {
     /// `Lambda-Runtime-Aws-Request-Id`.
     pub request_id: String,
+    /// `Lambda-Runtime-Invoked-Function-Arn`, when it is not the one the API was
+    /// started with (an invocation through an alias).
+    pub invoked_arn: Option<String>,
     /// `Lambda-Runtime-Deadline-Ms`: milliseconds since the epoch.
     pub deadline_ms: u64,
     /// `Lambda-Runtime-Trace-Id`, when the invocation is traced.
@@ -157,7 +160,10 @@ async fn next_invocation(State(shared): State<Arc<Shared>>) -> (HeaderMap, Strin
     };
     set("lambda-runtime-aws-request-id", &event.request_id);
     set("lambda-runtime-deadline-ms", &event.deadline_ms.to_string());
-    set("lambda-runtime-invoked-function-arn", &shared.invoked_arn);
+    set(
+        "lambda-runtime-invoked-function-arn",
+        event.invoked_arn.as_deref().unwrap_or(&shared.invoked_arn),
+    );
     if let Some(trace) = &event.trace_header {
         set("lambda-runtime-trace-id", trace);
     }
@@ -232,6 +238,7 @@ mod tests {
         let answered = api
             .invoke(RuntimeEvent {
                 request_id: "req-1".into(),
+                invoked_arn: None,
                 deadline_ms: 42,
                 trace_header: Some("Root=1-5e1b4151-5ac6c58f5b5dbd0e1ddc2a2b;Sampled=1".into()),
                 payload: serde_json::json!({"hello": "world"}),

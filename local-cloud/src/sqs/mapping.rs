@@ -14,7 +14,7 @@ use serde_json::json;
 use super::event::{event, failures, message_ids};
 use crate::clock::now_secs;
 use crate::cloudformation::SqsSource;
-use crate::lambda::{FunctionHost, Outcome, TraceContext};
+use crate::lambda::{Function, Observers, Outcome, TraceContext};
 use crate::xray::{SegmentSource, TraceStore};
 
 /// The log stream the event source's own errors go to, in the function's log group.
@@ -39,12 +39,12 @@ pub struct Mapping {
 pub async fn poll(
     sqs: aws_sdk_sqs::Client,
     mapping: Mapping,
-    function: Arc<FunctionHost>,
-    traces: TraceStore,
+    function: Arc<Function>,
+    observers: Observers,
     stopping: CancellationToken,
 ) {
     tokio::select! {
-        () = poll_forever(&sqs, &mapping, &function, &traces) => {}
+        () = poll_forever(&sqs, &mapping, &function, &observers) => {}
         () = stopping.cancelled() => {}
     }
 }
@@ -52,8 +52,8 @@ pub async fn poll(
 async fn poll_forever(
     sqs: &aws_sdk_sqs::Client,
     mapping: &Mapping,
-    function: &FunctionHost,
-    traces: &TraceStore,
+    function: &Function,
+    observers: &Observers,
 ) {
     let mut backoff = Duration::from_millis(500);
     loop {
@@ -65,7 +65,6 @@ async fn poll_forever(
             Err(error) => {
                 function.platform(
                     EVENT_SOURCE_STREAM,
-                    None,
                     "ERROR",
                     format!(
                         "event source: cannot receive from {}: {error}",
@@ -80,10 +79,18 @@ async fn poll_forever(
         if batch.is_empty() {
             continue;
         }
+        super::metrics::record_oldest_age(
+            &observers.cloudwatch.metrics,
+            &mapping.queue_name,
+            &batch,
+        );
         let event = serde_json::to_value(event(&batch, &mapping.queue_arn, &mapping.region))
             .unwrap_or_default();
-        let contexts = traces_for(&batch, mapping, traces);
-        let failed: Vec<String> = match function.invoke(event, contexts).await {
+        let contexts = traces_for(&batch, mapping, &observers.traces);
+        let failed: Vec<String> = match function
+            .invoke(function.spec.alias.as_deref(), event, contexts)
+            .await
+        {
             Ok(invocation) => match invocation.outcome {
                 Outcome::Response(response) => failures(
                     &response,
@@ -92,7 +99,20 @@ async fn poll_forever(
                 ),
                 Outcome::Error(_) => message_ids(&batch),
             },
-            Err(_) => return,
+            Err(error) => {
+                // Nothing ran: the batch comes back after the visibility timeout. (A
+                // stack that is stopping cancels this poller meanwhile.)
+                function.platform(
+                    EVENT_SOURCE_STREAM,
+                    "ERROR",
+                    format!(
+                        "event source: cannot invoke {}: {error}",
+                        function.spec.function_name
+                    ),
+                );
+                tokio::time::sleep(backoff).await;
+                continue;
+            }
         };
         let done: Vec<&str> = batch
             .iter()
@@ -105,7 +125,6 @@ async fn poll_forever(
         if let Err(error) = delete(sqs, &mapping.queue_url, &done).await {
             function.platform(
                 EVENT_SOURCE_STREAM,
-                None,
                 "ERROR",
                 format!(
                     "event source: cannot delete from {}: {error}",

@@ -8,9 +8,11 @@
 //! |---|---|
 //! | `event.rs` | the SQS event, partial batch responses |
 //! | `mapping.rs` | polling, batching, deleting, the queue's trace segment |
+//! | `metrics.rs` | the `AWS/SQS` metrics: queue depth, age of the oldest message |
 
 mod event;
 mod mapping;
+pub mod metrics;
 
 pub use event::{event, failures, message_ids, record};
 pub use mapping::{Mapping, delete, poll, receive_batch};

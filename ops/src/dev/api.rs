@@ -11,8 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use local_cloud::cloudwatch::{LogEntry, LogFilter, MetricQuery, Series};
-use local_cloud::lambda::{EnvironmentInfo, FunctionHost, VERSION};
+use local_cloud::cloudwatch::{AlarmInfo, LogEntry, LogFilter, MetricQuery, Series};
+use local_cloud::lambda::{EnvironmentInfo, Function};
 use local_cloud::xray::{Segment, Span, TraceFilter, TraceSummary, spans, summarize};
 use ops_wire::faults::FaultInjection;
 use serde::Serialize;
@@ -29,6 +29,9 @@ pub enum ApiError {
     /// A query or body that does not parse or is out of range.
     #[error("{0}")]
     BadRequest(String),
+    /// The local cloud cannot answer now (a function binary that cannot be read).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl IntoResponse for ApiError {
@@ -36,6 +39,7 @@ impl IntoResponse for ApiError {
         let status = match self {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         problem(status, &self.to_string())
     }
@@ -71,6 +75,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/ops/api/traces/{id}", get(trace))
         .route("/ops/api/metrics", get(metrics))
         .route("/ops/api/graph", get(graph))
+        .route("/ops/api/alarms", get(alarms))
         .route("/ops/api/{*rest}", get(not_found))
 }
 
@@ -109,8 +114,10 @@ async fn stack(State(shared): State<Arc<Shared>>) -> Json<super::StackInfo> {
 /// A version of a function.
 #[derive(Serialize)]
 struct VersionInfo {
-    version: &'static str,
-    description: &'static str,
+    version: String,
+    description: String,
+    code_sha256: String,
+    last_modified: String,
 }
 
 /// An alias and its routing weights.
@@ -118,7 +125,7 @@ struct VersionInfo {
 struct AliasInfo {
     name: String,
     arn: String,
-    weights: std::collections::BTreeMap<&'static str, f64>,
+    weights: std::collections::BTreeMap<String, f64>,
 }
 
 /// An SQS event source of a function.
@@ -150,27 +157,35 @@ struct FunctionInfo {
     faults: FaultInjection,
 }
 
-fn function_info(function: &FunctionHost) -> FunctionInfo {
+fn function_info(function: &Function) -> Result<FunctionInfo, ApiError> {
     let counters = function.counters();
     let spec = &function.spec;
-    FunctionInfo {
+    let versions = function
+        .versions()
+        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+    Ok(FunctionInfo {
         name: spec.name.clone(),
         function_name: spec.function_name.clone(),
         binary: spec.binary.clone(),
         memory_mb: spec.memory_mb,
         timeout_secs: spec.timeout_secs,
         log_group: spec.log_group.clone(),
-        versions: vec![VersionInfo {
-            version: VERSION,
-            description: "the running build",
-        }],
-        aliases: spec
-            .alias
-            .iter()
+        versions: versions
+            .into_iter()
+            .map(|v| VersionInfo {
+                code_sha256: v.code.sha256(),
+                version: v.version,
+                description: v.description,
+                last_modified: v.last_modified,
+            })
+            .collect(),
+        aliases: function
+            .aliases()
+            .into_iter()
             .map(|alias| AliasInfo {
-                name: alias.clone(),
-                arn: function.invoked_arn().to_owned(),
-                weights: [(VERSION, 1.0)].into(),
+                arn: function.arn(Some(&alias.name)),
+                weights: alias.weights(),
+                name: alias.name,
             })
             .collect(),
         routes: spec
@@ -193,25 +208,24 @@ fn function_info(function: &FunctionHost) -> FunctionInfo {
         errors: counters.errors,
         init_durations_ms: counters.init_durations_ms,
         faults: function.faults(),
-    }
+    })
 }
 
-async fn functions(State(shared): State<Arc<Shared>>) -> Json<Vec<FunctionInfo>> {
-    Json(
-        shared
-            .functions
-            .values()
-            .map(|f| function_info(f))
-            .collect(),
-    )
+async fn functions(State(shared): State<Arc<Shared>>) -> Result<Json<Vec<FunctionInfo>>, ApiError> {
+    shared
+        .functions
+        .values()
+        .map(|f| function_info(f))
+        .collect::<Result<_, _>>()
+        .map(Json)
 }
 
-/// A function's deployment: today always the running build at 100 %.
+/// A function's alias and the share of invocations each version gets.
 #[derive(Serialize)]
 struct DeploymentInfo {
     function: String,
     alias: Option<String>,
-    versions: std::collections::BTreeMap<&'static str, f64>,
+    versions: std::collections::BTreeMap<String, f64>,
     status: &'static str,
 }
 
@@ -220,17 +234,30 @@ async fn deployments(State(shared): State<Arc<Shared>>) -> Json<Vec<DeploymentIn
         shared
             .functions
             .values()
-            .map(|f| DeploymentInfo {
-                function: f.spec.name.clone(),
-                alias: f.spec.alias.clone(),
-                versions: [(VERSION, 1.0)].into(),
-                status: "stable",
+            .map(|f| {
+                let weights = f
+                    .spec
+                    .alias
+                    .as_deref()
+                    .and_then(|alias| f.alias(alias).ok())
+                    .map(|alias| alias.weights())
+                    .unwrap_or_default();
+                DeploymentInfo {
+                    function: f.spec.name.clone(),
+                    alias: f.spec.alias.clone(),
+                    status: if weights.len() > 1 {
+                        "shifting"
+                    } else {
+                        "stable"
+                    },
+                    versions: weights,
+                }
             })
             .collect(),
     )
 }
 
-fn function(shared: &Shared, name: &str) -> Result<Arc<FunctionHost>, ApiError> {
+fn function(shared: &Shared, name: &str) -> Result<Arc<Function>, ApiError> {
     shared.functions.get(name).cloned().ok_or_else(|| {
         ApiError::NotFound(format!(
             "no function {name:?}; the functions are {}",
@@ -276,6 +303,10 @@ async fn delete_faults(
     let function = function(&shared, &name)?;
     function.set_faults(FaultInjection::default());
     Ok(Json(function.faults()))
+}
+
+async fn alarms(State(shared): State<Arc<Shared>>) -> Json<Vec<AlarmInfo>> {
+    Json(shared.alarms.list())
 }
 
 /// A page of log lines and where the tail stands.

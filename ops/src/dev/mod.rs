@@ -30,8 +30,10 @@ use axum::response::Response;
 use local_cloud::apigateway::Gateway;
 use local_cloud::backend::{self, BackendError, Moto};
 use local_cloud::cloudformation::{ModelError, Physical, StackModel, Template, TemplateError};
-use local_cloud::cloudwatch::CloudWatch;
-use local_cloud::lambda::{self, BuildError, FunctionHost, Functions, Observers};
+use local_cloud::cloudwatch::{Alarms, CloudWatch, MetricFilter};
+use local_cloud::lambda::{
+    self, BuildError, CodeStore, Function, FunctionSetup, Functions, Observers,
+};
 use local_cloud::sqs;
 use local_cloud::xray::TraceStore;
 use serde::Serialize;
@@ -85,6 +87,9 @@ pub struct DevOptions {
     pub visibility_timeout: Option<u32>,
     /// Print only the banner and errors, not every log line.
     pub quiet: bool,
+    /// How many times faster than the template alarm periods and deployment schedules
+    /// run (1: real time).
+    pub time_scale: u32,
 }
 
 /// A queue of the stack, as `GET /ops/api/stack` describes it.
@@ -129,11 +134,13 @@ pub struct Shared {
     /// The stack.
     pub model: StackModel,
     /// The hosted functions, by name.
-    pub functions: Functions,
+    pub functions: Arc<Functions>,
     /// API Gateway.
     pub gateway: Gateway,
     /// Logs and metrics.
     pub cloudwatch: CloudWatch,
+    /// The template's alarms.
+    pub alarms: Alarms,
     /// Traces.
     pub traces: TraceStore,
     /// Facts for `/ops/api/stack`.
@@ -161,19 +168,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     let address = listener
         .local_addr()
         .map_err(|e| DevError::Setup(e.to_string()))?;
-    let template = Template::load(&options.template)?;
-    let mut model = StackModel::read(&template, &options.stack_name, &options.region)?;
-    if let Some(seconds) = options.visibility_timeout {
-        for queue in &mut model.queues {
-            queue.visibility_timeout = seconds;
-        }
-    }
-    let project = options
-        .template
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+    let (template, mut model, project) = read_stack(&options)?;
 
     let (binaries, profile) = binaries(&options, &project)?;
     let (moto, endpoint) = start_backend(&options, &project)?;
@@ -190,14 +185,17 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     }
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
-    let functions = start_functions(
-        &model, &binaries, &endpoint, &observers, &options, &shutdown, &mut tasks,
+    let alarms = start_cloudwatch(
+        &model, &physical, &config, &observers, &options, &shutdown, &mut tasks,
+    );
+    let started_functions = start_functions(
+        &model, &binaries, &endpoint, &observers, &options, &shutdown,
     )
     .await;
-    let functions = match functions {
-        Ok(functions) => functions,
-        Err(error) => {
-            stop(&shutdown, tasks).await;
+    let functions = match started_functions {
+        Ok(started) => Arc::new(started),
+        Err((error, started)) => {
+            stop(&shutdown, tasks, &started).await;
             return Err(error);
         }
     };
@@ -219,11 +217,17 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         moto.as_ref(),
     );
     let shared = Arc::new(Shared {
-        gateway: Gateway::new(model.api.clone(), &functions, observers.traces.clone()),
+        gateway: Gateway::new(
+            model.api.clone(),
+            &functions,
+            observers.traces.clone(),
+            observers.cloudwatch.metrics.clone(),
+        ),
         stack,
         model,
-        functions,
+        functions: Arc::clone(&functions),
         cloudwatch: observers.cloudwatch,
+        alarms,
         traces: observers.traces,
         declared,
         web_dir: project.join("web"),
@@ -243,9 +247,79 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     } else {
         "stopping every function process"
     });
-    stop(&shutdown, tasks).await;
+    stop(&shutdown, tasks, &functions).await;
     drop(moto);
     Ok(())
+}
+
+/// CloudWatch beyond what the functions write: the template's metric filters on their
+/// log groups, its alarms evaluated, and the queues' depth sampled.
+fn start_cloudwatch(
+    model: &StackModel,
+    physical: &Physical,
+    config: &aws_config::SdkConfig,
+    observers: &Observers,
+    options: &DevOptions,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
+) -> Alarms {
+    for resource in &model.metric_filters {
+        match MetricFilter::new(resource) {
+            Ok(filter) => observers.cloudwatch.add_metric_filter(filter),
+            Err(error) => say(&format!(
+                "{}: not applied locally: {error}",
+                resource.logical_id
+            )),
+        }
+    }
+    let alarms = Alarms::new(
+        &model.alarms,
+        observers.cloudwatch.metrics.clone(),
+        f64::from(options.time_scale),
+    );
+    tasks.spawn(alarms.clone().run(shutdown.clone()));
+    tasks.spawn(sqs::metrics::sample(
+        aws_sdk_sqs::Client::new(config),
+        model
+            .queues
+            .iter()
+            .map(|q| {
+                (
+                    q.name.clone(),
+                    physical.reference(&q.logical_id).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        observers.cloudwatch.metrics.clone(),
+        sample_interval(options.time_scale),
+        shutdown.clone(),
+    ));
+    alarms
+}
+
+/// How often the queues' depth is sampled: every 10 s of template time (an alarm's
+/// shortest period is 60 s), at least every 100 ms.
+fn sample_interval(time_scale: u32) -> Duration {
+    (Duration::from_secs(10) / time_scale.max(1)).max(Duration::from_millis(100))
+}
+
+/// The template, the stack model from it (with the `--visibility-timeout` override),
+/// and the project folder it is in.
+fn read_stack(options: &DevOptions) -> Result<(Template, StackModel, PathBuf), DevError> {
+    let template = Template::load(&options.template)?;
+    let mut model = StackModel::read(&template, &options.stack_name, &options.region)?;
+    if let Some(seconds) = options.visibility_timeout {
+        for queue in &mut model.queues {
+            queue.visibility_timeout = seconds;
+        }
+    }
+    let project = options
+        .template
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    Ok((template, model, project))
 }
 
 /// The function binaries and the cargo profile they were built with: prebuilt in
@@ -303,9 +377,14 @@ fn start_backend(options: &DevOptions, project: &Path) -> Result<(Option<Moto>, 
 
 /// Cancels every task and waits for each to end: the supervisors kill and reap their
 /// processes before they return. Connections still open after a second are dropped.
-async fn stop(shutdown: &CancellationToken, mut tasks: JoinSet<()>) {
+async fn stop(shutdown: &CancellationToken, mut tasks: JoinSet<()>, functions: &Functions) {
     shutdown.cancel();
-    let drained = async { while tasks.join_next().await.is_some() {} };
+    let drained = async {
+        while tasks.join_next().await.is_some() {}
+        for function in functions.values() {
+            function.stopped().await;
+        }
+    };
     if tokio::time::timeout(Duration::from_secs(5), drained)
         .await
         .is_err()
@@ -319,6 +398,7 @@ async fn stop(shutdown: &CancellationToken, mut tasks: JoinSet<()>) {
 /// all of it for loopback host names only.
 fn router(shared: Arc<Shared>) -> axum::Router {
     api::routes()
+        .merge(lambda::api::router(Arc::clone(&shared.functions)))
         .fallback(web_or_gateway)
         .layer(axum::middleware::from_fn(guard::loopback_only))
         .with_state(shared)
@@ -348,7 +428,9 @@ async fn web_or_gateway(
     shared.gateway.handle(client, request).await
 }
 
-/// Starts every function's environments and waits for their init.
+/// Creates every function as a deploy does: version 1 published from the build, the
+/// template's alias on it, its environments started; then waits for their init. On an
+/// error, the functions started so far come back with it, to be stopped.
 async fn start_functions(
     model: &StackModel,
     binaries: &HashMap<String, PathBuf>,
@@ -356,30 +438,45 @@ async fn start_functions(
     observers: &Observers,
     options: &DevOptions,
     shutdown: &CancellationToken,
-    tasks: &mut JoinSet<()>,
-) -> Result<Functions, DevError> {
-    let base_env = backend::function_env(endpoint, &model.region);
+) -> Result<Functions, (DevError, Functions)> {
     let mut functions = Functions::new();
+    let code_store = match CodeStore::new() {
+        Ok(store) => Arc::new(store),
+        Err(error) => {
+            let error = DevError::Setup(format!(
+                "cannot create a folder for function versions: {error}"
+            ));
+            return Err((error, functions));
+        }
+    };
+    let base_env = backend::function_env(endpoint, &model.region);
     for spec in &model.functions {
-        let binary = binaries.get(&spec.binary).cloned().ok_or_else(|| {
-            DevError::Setup(format!(
+        let Some(binary) = binaries.get(&spec.binary).cloned() else {
+            let error = DevError::Setup(format!(
                 "no binary {} for {}: build it with `cargo build --bins`, or check --bin-dir",
                 spec.binary, spec.name
-            ))
-        })?;
-        let host = FunctionHost::new(
-            spec.clone(),
-            &model.region,
+            ));
+            return Err((error, functions));
+        };
+        let function = Function::new(FunctionSetup {
+            spec: spec.clone(),
             binary,
-            base_env.clone(),
-            observers.clone(),
-            options.concurrency.max(1),
-            shutdown.child_token(),
-        );
-        host.start(tasks);
-        functions.insert(spec.name.clone(), host);
+            region: model.region.clone(),
+            base_env: base_env.clone(),
+            observers: observers.clone(),
+            concurrency: options.concurrency.max(1),
+            stopping: shutdown.child_token(),
+            code_store: Arc::clone(&code_store),
+        });
+        functions.insert(spec.name.clone(), Arc::clone(&function));
+        if let Err(error) = first_version(&function).await {
+            let error = DevError::Setup(format!("{}: {error}", spec.name));
+            return Err((error, functions));
+        }
     }
-    wait_until_ready(&functions).await?;
+    if let Err(error) = wait_until_ready(&functions).await {
+        return Err((error, functions));
+    }
     for function in functions.values() {
         let inits: Vec<String> = function
             .counters()
@@ -387,11 +484,14 @@ async fn start_functions(
             .iter()
             .map(|ms| format!("{ms:.1} ms"))
             .collect();
+        let alias = function.spec.alias.as_deref();
         say(&format!(
             "{} version {} (alias {}): {} environment(s), init {}",
             function.spec.name,
-            lambda::VERSION,
-            function.spec.alias.as_deref().unwrap_or("-"),
+            function
+                .version(alias)
+                .map_or_else(|_| lambda::LATEST.to_owned(), |v| v.version),
+            alias.unwrap_or("-"),
             inits.len(),
             inits.join(", ")
         ));
@@ -402,6 +502,26 @@ async fn start_functions(
         ));
     }
     Ok(functions)
+}
+
+/// Publishes version 1, points the template's alias at it and starts its
+/// environments, as `AutoPublishAlias` leaves a first deploy.
+async fn first_version(function: &Arc<Function>) -> Result<(), lambda::LambdaError> {
+    let publishing = Arc::clone(function);
+    let version = tokio::task::spawn_blocking(move || {
+        publishing.publish(
+            Some("the build the stack started with".to_owned()),
+            None,
+            None,
+        )
+    })
+    .await
+    .map_err(|e| lambda::LambdaError::Service(e.to_string()))??;
+    if let Some(alias) = &function.spec.alias {
+        function.create_alias(alias, &version.version)?;
+    }
+    function.host(&version.version)?;
+    Ok(())
 }
 
 /// Starts the SQS event source mappings: `concurrency` pollers per mapping.
@@ -436,7 +556,7 @@ fn start_pollers(
                     client.clone(),
                     mapping.clone(),
                     Arc::clone(function),
-                    observers.traces.clone(),
+                    observers.clone(),
                     shutdown.clone(),
                 ));
             }

@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alarms;
+mod lambda_api;
+
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};

@@ -13,6 +13,7 @@
 //! | [`apigateway`] | API Gateway (REST) | proxy events, answers, API Gateway's own errors, `AWS/ApiGateway` metrics |
 //! | [`sqs`] | Lambda's SQS event source mapping | polling, partial batch responses, deleting, `AWS/SQS` metrics |
 //! | [`xray`] | X-Ray | the daemon, trace assembly, summaries and spans |
+//! | [`codedeploy`] | CodeDeploy (Lambda) | deployments: hooks, canary and linear traffic shifts, alarm rollbacks, n-3 |
 //! | [`cloudwatch`] | CloudWatch Logs, metrics and alarms | log groups and streams, EMF, metric series, metric filters, alarms |
 //! | [`clock`] | — | time as AWS writes it |
 //!
@@ -25,6 +26,7 @@ pub mod backend;
 pub mod clock;
 pub mod cloudformation;
 pub mod cloudwatch;
+pub mod codedeploy;
 pub mod lambda;
 pub mod sqs;
 #[cfg(test)]

@@ -40,3 +40,22 @@ pub(crate) fn function_spec() -> crate::cloudformation::FunctionSpec {
         sqs_sources: Vec::new(),
     }
 }
+
+/// A function of [`function_spec`] whose build is the file `f` in the folder returned
+/// (write to it to make a new build), with nothing published.
+pub(crate) fn function() -> (std::sync::Arc<crate::lambda::Function>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("f");
+    std::fs::write(&binary, b"build one").unwrap();
+    let function = crate::lambda::Function::new(crate::lambda::FunctionSetup {
+        spec: function_spec(),
+        binary,
+        region: "eu-west-1".into(),
+        base_env: Vec::new(),
+        observers: crate::lambda::Observers::default(),
+        concurrency: 1,
+        stopping: tokio_util::sync::CancellationToken::new(),
+        code_store: std::sync::Arc::new(crate::lambda::CodeStore::new().unwrap()),
+    });
+    (function, dir)
+}

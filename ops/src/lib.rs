@@ -11,3 +11,4 @@
 
 pub mod deps;
 pub mod dev;
+pub mod release;

@@ -34,6 +34,45 @@ enum Command {
     /// the template's real wiring.
     #[command(after_help = DEPS_EXAMPLES)]
     Deps(DepsArgs),
+    /// Releases (the talk's OC3): deploy a function's current code or a configuration
+    /// change to a running local stack, through its deployment preference.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+}
+
+const RELEASE_EXAMPLES: &str = "\
+Examples:
+  feedback-ops release deploy push-to-db                    the current build, the template's rollout
+  feedback-ops release deploy status --config Canary10Percent5Minutes --env LOG_MARK=2
+  feedback-ops release deploy add-comments --fault error-rate=0.3   a bad version: watch it roll back
+  (run the stack with --time-scale 30 to see a 5-minute canary in 10 s)";
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// Build, publish and deploy one function; prints each event and exits 0 only if
+    /// the deployment succeeded (1 if it failed or was rolled back).
+    #[command(after_help = RELEASE_EXAMPLES)]
+    Deploy(DeployArgs),
+}
+
+#[derive(clap::Args)]
+struct DeployArgs {
+    /// The function: add-comments, push-to-db, get-all-comments or status.
+    function: String,
+    /// A CodeDeploy configuration name: a canary, linear or all-at-once one (see the
+    /// examples); default: the template's for the stack's environment.
+    #[arg(long)]
+    config: Option<String>,
+    /// NAME=VALUE: a variable laid over the live version's (repeatable).
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    environment: Vec<String>,
+    /// error-rate=R or latency-ms=N: fault injection baked into the new version
+    /// (repeatable).
+    #[arg(long = "fault", value_name = "FAULT=VALUE")]
+    faults: Vec<String>,
+    /// The running stack.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    url: String,
 }
 
 const DEV_EXAMPLES: &str = "\
@@ -160,6 +199,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Deps(args) => deps(args),
         Command::Dev(args) => dev(args),
+        Command::Release(ReleaseCommand::Deploy(args)) => release_deploy(args),
     };
     match result {
         Ok(code) => code,
@@ -168,6 +208,34 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn release_deploy(args: DeployArgs) -> Result<ExitCode> {
+    let request = feedback_ops::release::ReleaseRequest {
+        function: args.function,
+        config: args.config,
+        environment: args.environment,
+        faults: args.faults,
+    };
+    let url = args.url.trim_end_matches('/');
+    let mut out = std::io::stdout().lock();
+    let deployment = feedback_ops::release::deploy(url, &request, |line| {
+        let _ = writeln!(out, "{line}");
+    })?;
+    let status = deployment["status"].as_str().unwrap_or("?");
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "deployment {}: {status} ({} → version {})",
+        deployment["id"].as_str().unwrap_or("?"),
+        deployment["from_version"].as_str().unwrap_or("?"),
+        deployment["to_version"].as_str().unwrap_or("?")
+    )?;
+    Ok(if status == "Succeeded" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn dev(args: DevArgs) -> Result<ExitCode> {

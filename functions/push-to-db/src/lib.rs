@@ -135,7 +135,9 @@ async fn store_record<S: CommentStore>(record: &SqsMessage, store: &S) -> Outcom
     let comment = match decode_message(record.body.as_deref()) {
         Ok(comment) => comment,
         Err(error) => {
-            tracing::error!(
+            // A warning, not an error: the input is at fault, not this function. The
+            // deployment alarms count ERROR lines, and the DLQ alarm counts poison.
+            tracing::warn!(
                 error = &error as &dyn std::error::Error,
                 key_activity = "poison-message",
                 "message can never be stored; it will reach the dead-letter queue after maxReceiveCount receives"

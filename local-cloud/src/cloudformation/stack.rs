@@ -675,7 +675,10 @@ mod tests {
         assert_eq!(model.not_hosted, ["pre-traffic-hook"]);
         let preference = add.deployment.as_ref().unwrap();
         assert_eq!(preference.config, "AllAtOnce", "the dev environment's");
-        assert_eq!(preference.alarms, ["AddCommentsErrorsAlarm"]);
+        assert_eq!(
+            preference.alarms,
+            ["AddCommentsErrorLinesAlarm", "AddCommentsErrorsAlarm"]
+        );
         assert_eq!(
             preference.pre_traffic.as_deref(),
             Some("PreTrafficHookFunction")

@@ -855,20 +855,7 @@ mod tests {
     }
 
     fn function() -> (Arc<Function>, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let binary = dir.path().join("f");
-        std::fs::write(&binary, b"build one").unwrap();
-        let function = Function::new(FunctionSetup {
-            spec: crate::test_support::function_spec(),
-            binary,
-            region: "eu-west-1".into(),
-            base_env: Vec::new(),
-            observers: Observers::default(),
-            concurrency: 1,
-            stopping: CancellationToken::new(),
-            code_store: Arc::new(CodeStore::new().unwrap()),
-        });
-        (function, dir)
+        crate::test_support::function()
     }
 
     #[test]

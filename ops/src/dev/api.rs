@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use local_cloud::cloudwatch::{AlarmInfo, LogEntry, LogFilter, MetricQuery, Series};
+use local_cloud::codedeploy::Deployment;
 use local_cloud::lambda::{EnvironmentInfo, Function};
 use local_cloud::xray::{Segment, Span, TraceFilter, TraceSummary, spans, summarize};
 use ops_wire::faults::FaultInjection;
@@ -32,6 +33,9 @@ pub enum ApiError {
     /// The local cloud cannot answer now (a function binary that cannot be read).
     #[error("{0}")]
     Unavailable(String),
+    /// The request conflicts with the state (a deployment in progress, nothing new).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl IntoResponse for ApiError {
@@ -40,6 +44,7 @@ impl IntoResponse for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
         };
         problem(status, &self.to_string())
     }
@@ -65,7 +70,11 @@ pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/ops/api/stack", get(stack))
         .route("/ops/api/functions", get(functions))
-        .route("/ops/api/deployments", get(deployments))
+        .route(
+            "/ops/api/deployments",
+            get(deployments).post(create_deployment),
+        )
+        .route("/ops/api/deployments/{id}", get(deployment))
         .route(
             "/ops/api/functions/{name}/faults",
             get(get_faults).put(put_faults).delete(delete_faults),
@@ -220,44 +229,36 @@ async fn functions(State(shared): State<Arc<Shared>>) -> Result<Json<Vec<Functio
         .map(Json)
 }
 
-/// A function's alias and the share of invocations each version gets.
-#[derive(Serialize)]
-struct DeploymentInfo {
-    function: String,
-    alias: Option<String>,
-    versions: std::collections::BTreeMap<String, f64>,
-    status: &'static str,
+async fn deployments(State(shared): State<Arc<Shared>>) -> Json<Vec<Deployment>> {
+    Json(shared.deployments.list())
 }
 
-async fn deployments(State(shared): State<Arc<Shared>>) -> Json<Vec<DeploymentInfo>> {
-    Json(
-        shared
-            .functions
-            .values()
-            .map(|f| {
-                let weights = f
-                    .spec
-                    .alias
-                    .as_deref()
-                    .and_then(|alias| f.alias(alias).ok())
-                    .map(|alias| alias.weights())
-                    .unwrap_or_default();
-                DeploymentInfo {
-                    function: f.spec.name.clone(),
-                    alias: f.spec.alias.clone(),
-                    status: if weights.len() > 1 {
-                        "shifting"
-                    } else {
-                        "stable"
-                    },
-                    versions: weights,
-                }
-            })
-            .collect(),
-    )
+async fn deployment(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Json<Deployment>, ApiError> {
+    shared.deployments.get(&id).map(Json).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no deployment {id:?}: GET /ops/api/deployments lists them"
+        ))
+    })
 }
 
-fn function(shared: &Shared, name: &str) -> Result<Arc<Function>, ApiError> {
+async fn create_deployment(
+    State(shared): State<Arc<Shared>>,
+    body: String,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let request: super::deploy::DeployRequest = serde_json::from_str(&body).map_err(|error| {
+        ApiError::BadRequest(format!(
+            "expected {{\"function\": \"push-to-db\", \"config\": \"Canary10Percent5Minutes\", \"environment\": {{…}}, \"faults\": {{\"error_rate\": 0.3}}}} (all but function optional): {error}"
+        ))
+    })?;
+    let id = super::deploy::start(&shared, request).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))))
+}
+
+/// The function `name` (its console name), or a `404` that lists them.
+pub(super) fn function(shared: &Shared, name: &str) -> Result<Arc<Function>, ApiError> {
     shared.functions.get(name).cloned().ok_or_else(|| {
         ApiError::NotFound(format!(
             "no function {name:?}; the functions are {}",

@@ -6,12 +6,14 @@
 //! |---|---|
 //! | `mod.rs` | the wiring: build, backend, functions, event sources, server, shutdown |
 //! | `api.rs` | the ops HTTP API under `/ops/api/` |
+//! | `deploy.rs` | releases: build, publish, and a CodeDeploy deployment through the preference |
 //! | `service_map.rs` | the service map from traces, beside the declared graph |
 //! | `web.rs` | the page and the console from `web/` |
 //! | `guard.rs` | loopback host names only (no DNS rebinding) |
 //! | `terminal.rs` | progress lines, the banner, the log tail |
 
 pub mod api;
+pub mod deploy;
 pub mod guard;
 pub mod service_map;
 pub mod terminal;
@@ -31,6 +33,7 @@ use local_cloud::apigateway::Gateway;
 use local_cloud::backend::{self, BackendError, Moto};
 use local_cloud::cloudformation::{ModelError, Physical, StackModel, Template, TemplateError};
 use local_cloud::cloudwatch::{Alarms, CloudWatch, MetricFilter};
+use local_cloud::codedeploy::Deployments;
 use local_cloud::lambda::{
     self, BuildError, CodeStore, Function, FunctionSetup, Functions, Observers,
 };
@@ -141,6 +144,14 @@ pub struct Shared {
     pub cloudwatch: CloudWatch,
     /// The template's alarms.
     pub alarms: Alarms,
+    /// Deployments, and the hook reports they wait for.
+    pub deployments: Deployments,
+    /// The deployments' hook functions, by logical id.
+    pub hooks: Functions,
+    /// Where a deployment's new code comes from.
+    pub code: deploy::CodeSource,
+    /// How many times faster than the template alarms and deployments run.
+    pub time_scale: u32,
     /// Traces.
     pub traces: TraceStore,
     /// Facts for `/ops/api/stack`.
@@ -203,10 +214,14 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         &model, &physical, &config, &functions, &observers, &options, &shutdown, &mut tasks,
     )?;
 
+    let url = format!("http://{address}");
+    let hooks = hook_functions(&model, &binaries, &endpoint, &url, &observers, &shutdown);
+    // Everything whose processes must be gone before the stack says it stopped.
+    let mut stoppable = (*functions).clone();
+    stoppable.extend(hooks.iter().map(|(k, v)| (k.clone(), Arc::clone(v))));
     let declared = crate::deps::wiring::declared(&template)
         .map(|d| d.graph)
         .unwrap_or_default();
-    let url = format!("http://{address}");
     let stack = stack_info(
         &profile,
         &model,
@@ -228,6 +243,10 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         functions: Arc::clone(&functions),
         cloudwatch: observers.cloudwatch,
         alarms,
+        deployments: Deployments::default(),
+        hooks,
+        code: code_source(&options, &project),
+        time_scale: options.time_scale,
         traces: observers.traces,
         declared,
         web_dir: project.join("web"),
@@ -247,7 +266,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     } else {
         "stopping every function process"
     });
-    stop(&shutdown, tasks, &functions).await;
+    stop(&shutdown, tasks, &stoppable).await;
     drop(moto);
     Ok(())
 }
@@ -303,6 +322,94 @@ fn sample_interval(time_scale: u32) -> Duration {
     (Duration::from_secs(10) / time_scale.max(1)).max(Duration::from_millis(100))
 }
 
+/// Where a deployment's new code comes from: cargo with the arguments the stack was
+/// built with, or the `--bin-dir` folder read again.
+fn code_source(options: &DevOptions, project: &Path) -> deploy::CodeSource {
+    match &options.bin_dir {
+        Some(dir) => deploy::CodeSource::Folder(dir.clone()),
+        None => deploy::CodeSource::Cargo {
+            project: project.to_path_buf(),
+            args: build_args(options),
+        },
+    }
+}
+
+/// The `cargo build` arguments for the function binaries.
+fn build_args(options: &DevOptions) -> Vec<String> {
+    let mut args = vec!["--workspace".to_owned(), "--bins".to_owned()];
+    if let Some(profile) = &options.profile {
+        args.extend(["--profile".to_owned(), profile.clone()]);
+    } else if options.release {
+        args.push("--release".to_owned());
+    }
+    args
+}
+
+/// The functions deployments run as hooks (`DeploymentPreference.Hooks`), by logical
+/// id: not invoked by anything else, so run only when a deployment calls them, with the
+/// stack's URL as their Lambda and CodeDeploy endpoints.
+fn hook_functions(
+    model: &StackModel,
+    binaries: &HashMap<String, PathBuf>,
+    endpoint: &str,
+    url: &str,
+    observers: &Observers,
+    shutdown: &CancellationToken,
+) -> Functions {
+    let mut base_env = backend::function_env(endpoint, &model.region);
+    base_env.extend([
+        ("AWS_ENDPOINT_URL_LAMBDA".to_owned(), url.to_owned()),
+        ("AWS_ENDPOINT_URL_CODEDEPLOY".to_owned(), url.to_owned()),
+    ]);
+    let code_store = CodeStore::new().ok().map(Arc::new);
+    let mut hooks = Functions::new();
+    for logical_id in model
+        .functions
+        .iter()
+        .filter_map(|f| f.deployment.as_ref())
+        .flat_map(|p| p.pre_traffic.iter().chain(&p.post_traffic))
+    {
+        if hooks.contains_key(logical_id) {
+            continue;
+        }
+        let Some(spec) = model.function_by_logical_id(logical_id) else {
+            continue;
+        };
+        let (Some(binary), Some(code_store)) = (binaries.get(&spec.binary), &code_store) else {
+            say(&format!(
+                "{}: no binary {}; deployments run without this hook",
+                spec.name, spec.binary
+            ));
+            continue;
+        };
+        say(&format!(
+            "{}: runs as the deployments' hook (POST /ops/api/deployments, feedback-ops release deploy)",
+            spec.name
+        ));
+        hooks.insert(
+            logical_id.clone(),
+            Function::new(FunctionSetup {
+                spec: spec.clone(),
+                binary: binary.clone(),
+                region: model.region.clone(),
+                base_env: base_env.clone(),
+                observers: observers.clone(),
+                concurrency: 1,
+                stopping: shutdown.child_token(),
+                code_store: Arc::clone(code_store),
+            }),
+        );
+    }
+    for name in &model.not_hosted {
+        if !hooks.values().any(|hook| &hook.spec.name == name) {
+            say(&format!(
+                "{name}: not run locally (nothing invokes it without AWS)"
+            ));
+        }
+    }
+    hooks
+}
+
 /// The template, the stack model from it (with the `--visibility-timeout` override),
 /// and the project folder it is in.
 fn read_stack(options: &DevOptions) -> Result<(Template, StackModel, PathBuf), DevError> {
@@ -332,12 +439,8 @@ fn binaries(
         lambda::prebuilt(dir)
     } else {
         say("building the function binaries (the first build takes a few minutes)");
-        let mut args = vec!["--workspace", "--bins"];
-        if let Some(profile) = &options.profile {
-            args.extend(["--profile", profile]);
-        } else if options.release {
-            args.push("--release");
-        }
+        let args = build_args(options);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         lambda::cargo_build(project, &args)?
     };
     let profile = build_profile(&binaries);
@@ -425,6 +528,19 @@ async fn web_or_gateway(
             );
         }
     }
+    if request.method() == Method::POST
+        && request.uri().path() == "/"
+        && local_cloud::codedeploy::api::is_codedeploy(request.headers())
+    {
+        let (parts, body) = request.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, 1024 * 1024).await else {
+            return api::problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "a CodeDeploy request over 1 MB",
+            );
+        };
+        return local_cloud::codedeploy::api::answer(&shared.deployments, &parts.headers, &body);
+    }
     shared.gateway.handle(client, request).await
 }
 
@@ -494,11 +610,6 @@ async fn start_functions(
             alias.unwrap_or("-"),
             inits.len(),
             inits.join(", ")
-        ));
-    }
-    for name in &model.not_hosted {
-        say(&format!(
-            "{name}: not run locally (nothing invokes it without AWS)"
         ));
     }
     Ok(functions)

@@ -1,7 +1,7 @@
 /*
  * views/functions.js: the functions and versions (#functions): one card per function with its
  * versions, aliases, deployment, routes, event sources and execution environments. Draws
- * from the shared functions list; polls /ops/api/deployments every 5 s.
+ * from the shared functions list; polls /ops/api/deployments (newest first) every 5 s.
  */
 
 import { api, conn, poll } from '../api.js';
@@ -28,8 +28,8 @@ export function functionsView(root) {
     const cards = state.functions.map((f) => functionCard(f, (deployments || []).find((d) => d.function === f.name)));
     for (const name of (state.stack && state.stack.not_hosted) || []) {
       cards.push(h('section', { class: 'fn-card fn-not-hosted', 'data-function': name },
-        h('h2', null, name), h('p', { class: 'big-note' }, '⊘ not run locally'),
-        h('p', null, 'Declared in the template; nothing invokes it without AWS (CodeDeploy runs it before traffic shifts).')));
+        h('h2', null, name), h('p', { class: 'big-note' }, '⊘ not invoked by traffic'),
+        h('p', null, 'Declared in the template; a deployment (POST /ops/api/deployments) runs it before any traffic shifts, as CodeDeploy does.')));
     }
     body.replaceChildren(...cards);
   };
@@ -72,7 +72,7 @@ function functionCard(f, deployment) {
     h('dl', { class: 'facts' },
       h('div', null, h('dt', null, 'Versions'), h('dd', null, (f.versions || []).map((v) => h('div', null, h('strong', null, v.version), v.description ? ` · ${v.description}` : '')))),
       h('div', null, h('dt', null, 'Aliases'), h('dd', null, aliases.length ? h('ul', { class: 'plain' }, aliases) : 'none')),
-      h('div', null, h('dt', null, 'Deployment'), h('dd', null, deployment ? `${deployment.alias || '—'}: ${deployment.status}` : '—')),
+      h('div', null, h('dt', null, 'Last deployment'), h('dd', null, deployment ? `${deployment.status}: version ${deployment.from_version} → ${deployment.to_version} (${deployment.config})` : 'none')),
       h('div', null, h('dt', null, 'Routes'), h('dd', null, (f.routes || []).length ? f.routes.join(', ') : 'none')),
       h('div', null, h('dt', null, 'Event sources'), h('dd', null, sources.length ? h('ul', { class: 'plain' }, sources) : 'none')),
       h('div', null, h('dt', null, 'Init durations'), h('dd', null, (f.init_durations_ms || []).length ? f.init_durations_ms.map(fmtMs).join(', ') : 'none yet')),

@@ -1,0 +1,344 @@
+//! Releases in the local stack (the talk's OC3), at `--time-scale 30`: a 5-minute
+//! canary takes 10 s, a 60 s alarm period 2 s. A configuration change that
+//! breaks `add-comments` under steady traffic is rolled back by the template's own
+//! alarms and loses no retried post; a version failing 30 % of its invocations is
+//! rolled back; good changes are promoted, and only the live version and the three
+//! before it remain.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{Stack, wait_for};
+
+/// Starts a deployment; answers its id.
+fn deploy(stack: &Stack, body: &Value) -> String {
+    let mut response = stack
+        .agent
+        .post(format!("{}/ops/api/deployments", stack.url))
+        .header("content-type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+    let status = response.status().as_u16();
+    let answer: Value = response.body_mut().read_json().unwrap();
+    assert_eq!(status, 202, "{answer}");
+    answer["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits for a deployment to end; answers it.
+fn finished(stack: &Stack, id: &str) -> Value {
+    wait_for("the deployment to end", Duration::from_secs(60), || {
+        let deployment = stack.get(&format!("/ops/api/deployments/{id}"));
+        matches!(
+            deployment["status"].as_str(),
+            Some("Succeeded" | "Failed" | "Stopped")
+        )
+        .then_some(deployment)
+    })
+}
+
+fn live_weights(stack: &Stack, function: &str) -> Value {
+    stack.function(function)["aliases"][0]["weights"].clone()
+}
+
+fn kinds(deployment: &Value) -> Vec<String> {
+    deployment["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// What a well-behaved client saw of one comment: the first answer, and the id it was
+/// finally accepted as (after retries with the same `Idempotency-Key`).
+#[derive(Debug)]
+struct Post {
+    sent: Instant,
+    first_status: u16,
+    accepted_id: Option<String>,
+}
+
+/// Posts comments one after another until `stop`, each retried on a 5xx with its own
+/// `Idempotency-Key`, as the page does.
+fn steady_traffic(url: &str, stop: &AtomicBool, posts: &Mutex<Vec<Post>>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let key = uuid::Uuid::new_v4().to_string();
+        let sent = Instant::now();
+        let mut first_status = None;
+        let mut accepted_id = None;
+        for attempt in 0..40 {
+            let mut response = agent
+                .post(format!("{url}/comments"))
+                .header("content-type", "application/json")
+                .header("idempotency-key", &key)
+                .send(json!({"text": format!("steady {n}"), "rating": 4}).to_string())
+                .unwrap();
+            let status = response.status().as_u16();
+            first_status.get_or_insert(status);
+            if status == 202 {
+                let body: Value = response.body_mut().read_json().unwrap();
+                accepted_id = body["id"].as_str().map(str::to_owned);
+                break;
+            }
+            assert!(status >= 500, "a post is never refused: {status}");
+            std::thread::sleep(Duration::from_millis(50 * (attempt + 1).min(4)));
+        }
+        posts.lock().unwrap().push(Post {
+            sent,
+            first_status: first_status.unwrap_or(0),
+            accepted_id,
+        });
+    }
+}
+
+#[test]
+fn a_breaking_configuration_change_under_traffic_is_rolled_back_and_every_retried_post_is_stored_once()
+ {
+    // A 10 s canary and 2 s alarm periods: a post on the bad version takes a second or
+    // two to fail (the SDK retries the unreachable queue), and the alarm must see it
+    // well before the canary would end, as it would in 5 minutes in AWS.
+    let stack = Stack::start(&["--time-scale", "30"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let posts: Arc<Mutex<Vec<Post>>> = Arc::default();
+    let clients: Vec<_> = (0..3)
+        .map(|_| {
+            let (url, stop, posts) = (stack.url.clone(), Arc::clone(&stop), Arc::clone(&posts));
+            std::thread::spawn(move || steady_traffic(&url, &stop, &posts))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+
+    // The queue URL points nowhere: every post on the new version is a 503, and no
+    // invocation fails.
+    let started = Instant::now();
+    let id = deploy(
+        &stack,
+        &json!({
+            "function": "add-comments",
+            "config": "Canary10Percent5Minutes",
+            "environment": {"QUEUE_URL": "http://127.0.0.1:9/123456789012/nowhere"},
+        }),
+    );
+    let deployment = finished(&stack, &id);
+    let ended = Instant::now();
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    for client in clients {
+        client.join().unwrap();
+    }
+
+    assert_eq!(deployment["status"], "Stopped", "{deployment:#}");
+    assert_eq!(deployment["from_version"], "1");
+    assert_eq!(deployment["to_version"], "2");
+    let kinds = kinds(&deployment);
+    for kind in [
+        "HookSucceeded",
+        "TrafficShifted",
+        "RollingBack",
+        "RolledBack",
+        "Stopped",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+    assert!(!kinds.iter().any(|k| k == "Promoted"), "{kinds:?}");
+    let most_on_new = deployment["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["weights"]["2"].as_f64())
+        .fold(0.0, f64::max);
+    assert!(
+        (most_on_new - 0.1).abs() < 1e-9,
+        "the canary's 10 %: {most_on_new}"
+    );
+    assert_eq!(live_weights(&stack, "add-comments"), json!({"1": 1.0}));
+
+    let posts = posts.lock().unwrap();
+    let during: Vec<&Post> = posts
+        .iter()
+        .filter(|p| p.sent >= started && p.sent <= ended)
+        .collect();
+    let failed_first = during.iter().filter(|p| p.first_status >= 500).count();
+    assert!(!during.is_empty());
+    assert!(failed_first >= 1, "the canary served some posts");
+    #[allow(clippy::cast_precision_loss)]
+    let share = failed_first as f64 / during.len() as f64;
+    // The canary's 10 %, give or take the noise of a few dozen posts.
+    assert!(
+        share <= 0.3,
+        "{failed_first} of {} posts saw the bad version",
+        during.len()
+    );
+    eprintln!(
+        "rollback: {failed_first} of {} posts during the deployment saw the bad version ({:.0} %)",
+        during.len(),
+        share * 100.0
+    );
+
+    let accepted: BTreeSet<String> = posts
+        .iter()
+        .map(|p| {
+            p.accepted_id
+                .clone()
+                .expect("every post accepted in the end")
+        })
+        .collect();
+    assert_eq!(accepted.len(), posts.len(), "one comment per key");
+    let listed = wait_for(
+        "every accepted comment stored",
+        Duration::from_secs(30),
+        || {
+            let ids = stack.listed_ids();
+            (ids.len() >= accepted.len()).then_some(ids)
+        },
+    );
+    let unique: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(unique.len(), listed.len(), "nothing stored twice");
+    assert_eq!(unique, accepted, "nothing lost");
+}
+
+#[test]
+fn a_version_that_fails_some_invocations_is_rolled_back_and_good_changes_are_promoted_keeping_n_minus_3()
+ {
+    // A 10 s canary: long enough for the canary's failures to reach an alarm.
+    let stack = Stack::start(&["--time-scale", "30"]);
+    let status_url = format!("{}/status", stack.url);
+
+    // 30 % of the new version's invocations fail; the canary's share of traffic shows
+    // it to the alarms (or the hook catches it first): either way, not promoted.
+    let stop = Arc::new(AtomicBool::new(false));
+    let traffic = {
+        let (stop, agent, url) = (Arc::clone(&stop), stack.agent.clone(), status_url.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let _ = agent.get(&url).call();
+            }
+        })
+    };
+    let id = deploy(
+        &stack,
+        &json!({"function": "status", "config": "Canary10Percent5Minutes", "faults": {"error_rate": 0.3}}),
+    );
+    let bad = finished(&stack, &id);
+    stop.store(true, Ordering::Relaxed);
+    traffic.join().unwrap();
+    assert_ne!(bad["status"], "Succeeded", "{bad:#}");
+    assert_eq!(live_weights(&stack, "status"), json!({"1": 1.0}));
+
+    // Wait for the alarms to clear — after two periods (2 s each), so that the last
+    // failures' period has been evaluated — then good changes go out, one after another.
+    std::thread::sleep(Duration::from_millis(4500));
+    wait_for("StatusErrorsAlarm OK", Duration::from_secs(20), || {
+        stack
+            .get("/ops/api/alarms")
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["name"].as_str().unwrap().starts_with("Status"))
+            .all(|a| a["state"] == "OK")
+            .then_some(())
+    });
+    let mut promoted = Vec::new();
+    for mark in 1..=5 {
+        let id = deploy(
+            &stack,
+            &json!({"function": "status", "config": "AllAtOnce", "environment": {"RELEASE_MARK": mark.to_string()}, "faults": {"error_rate": 0.0}}),
+        );
+        let good = finished(&stack, &id);
+        assert_eq!(
+            good["status"],
+            "Succeeded",
+            "{good:#}\nERROR lines: {:#?}",
+            stack
+                .logs("function=status&level=ERROR")
+                .iter()
+                .rev()
+                .take(3)
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            kinds(&good).iter().any(|k| k == "HookSucceeded"),
+            "{good:#}"
+        );
+        promoted.push(good["to_version"].as_str().unwrap().to_owned());
+    }
+    let live = promoted.last().unwrap().clone();
+    assert_eq!(live_weights(&stack, "status"), json!({ live.clone(): 1.0 }));
+
+    // Only the live version and the three before it (and $LATEST) remain.
+    let versions: Vec<String> = stack.function("status")["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap().to_owned())
+        .collect();
+    let live_number: u64 = live.parse().unwrap();
+    let expected: Vec<String> = std::iter::once("$LATEST".to_owned())
+        .chain((live_number - 3..=live_number).map(|n| n.to_string()))
+        .collect();
+    assert_eq!(versions, expected);
+
+    // The same release again publishes nothing: a 409.
+    let again = stack
+        .agent
+        .post(format!("{}/ops/api/deployments", stack.url))
+        .send(json!({"function": "status", "environment": {"RELEASE_MARK": "5"}, "faults": {"error_rate": 0.0}}).to_string())
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 409);
+    let listed = stack.get("/ops/api/deployments");
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        6,
+        "newest first: {listed}"
+    );
+    assert_eq!(listed[0]["to_version"], live.as_str());
+
+    the_presenters_command_deploys(&stack);
+}
+
+/// `feedback-ops release deploy`: prints the events, exits 0 on success and 2 on a
+/// flag it cannot read.
+fn the_presenters_command_deploys(stack: &Stack) {
+    // The presenter's command: prints the events, exits 0 on success.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .args([
+            "release",
+            "deploy",
+            "status",
+            "--env",
+            "RELEASE_MARK=cli",
+            "--config",
+            "AllAtOnce",
+            "--url",
+            &stack.url,
+        ])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in ["HookSucceeded", "Promoted", "Succeeded"] {
+        assert!(printed.contains(expected), "{expected} in {printed}");
+    }
+    let bad_flag = std::process::Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .args([
+            "release", "deploy", "status", "--fault", "speed=9", "--url", &stack.url,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad_flag.status.code(), Some(2));
+}

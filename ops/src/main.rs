@@ -81,7 +81,8 @@ Examples:
   feedback-ops dev --port 8080 --concurrency 4
   feedback-ops dev --endpoint http://127.0.0.1:5000   an AWS-compatible endpoint already running
   feedback-ops dev --visibility-timeout 5     failed messages come back after 5 s, not 90 s
-  feedback-ops dev --time-scale 30            alarm periods (and deployments) 30 times faster";
+  feedback-ops dev --time-scale 30            alarm periods (and deployments) 30 times faster
+  feedback-ops dev --parameter-overrides StageCanaryPercent=10   a stage canary for 10 % of requests";
 
 #[derive(clap::Args)]
 struct DevArgs {
@@ -124,6 +125,10 @@ struct DevArgs {
     /// says (30: a 60 s alarm period in 2 s, a 5-minute canary in 10 s).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3600))]
     time_scale: u32,
+    /// NAME=VALUE: template parameters, as `sam deploy --parameter-overrides` takes them
+    /// (StageCanaryPercent=10 gives the API stage a canary).
+    #[arg(long, value_name = "NAME=VALUE", num_args = 1..)]
+    parameter_overrides: Vec<String>,
 }
 
 const DEPS_EXAMPLES: &str = "\
@@ -223,7 +228,6 @@ fn release_deploy(args: DeployArgs) -> Result<ExitCode> {
         let _ = writeln!(out, "{line}");
     })?;
     let status = deployment["status"].as_str().unwrap_or("?");
-    let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "deployment {}: {status} ({} → version {})",
@@ -252,6 +256,15 @@ fn dev(args: DevArgs) -> Result<ExitCode> {
         visibility_timeout: args.visibility_timeout,
         quiet: args.quiet,
         time_scale: args.time_scale,
+        parameter_overrides: args
+            .parameter_overrides
+            .iter()
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .with_context(|| format!("--parameter-overrides {pair}: expected NAME=VALUE"))
+            })
+            .collect::<Result<_>>()?,
     };
     let runtime = tokio::runtime::Runtime::new().context("start the async runtime")?;
     runtime.block_on(feedback_ops::dev::run(options))?;

@@ -111,8 +111,9 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `requestTime` as API Gateway writes it: `02/Dec/2026:01:02:03 +0000`.
-fn request_time(now_ms: u64) -> String {
+/// `requestTime` as API Gateway writes it (in events and access logs):
+/// `02/Dec/2026:01:02:03 +0000`.
+pub fn request_time(now_ms: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp(i64::try_from(now_ms / 1000).unwrap_or_default())
         .ok()
         .and_then(|t| {

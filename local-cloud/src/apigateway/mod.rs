@@ -10,7 +10,14 @@
 //! | `routes.rs` | route matching, path parameters |
 //! | `event.rs` | the proxy event |
 //! | `response.rs` | the answer translation and API Gateway's own answers |
+//! | `access_log.rs` | the stage's access log lines, in the template's format |
+//!
+//! With a stage canary (`CanarySetting.PercentTraffic`, `StageCanaryPercent` in the
+//! template), that share of requests is served by the canary deployment: its access log
+//! line says `"canary":"true"`, its stage segment has a `canary` annotation, and its
+//! `AWS/ApiGateway` metrics carry the stage as `dev/Canary`.
 
+mod access_log;
 mod event;
 mod response;
 mod routes;
@@ -23,13 +30,14 @@ use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-pub use event::{ProxyRequest, proxy_event};
+pub use access_log::access_log_line;
+pub use event::{ProxyRequest, proxy_event, request_time};
 pub use response::{bad_gateway, gateway_error, proxy_response};
 pub use routes::{matches, percent_decode};
 
 use crate::clock::{now_ms, now_secs};
 use crate::cloudformation::{ApiSpec, Route};
-use crate::cloudwatch::{DataPoint, MetricStore};
+use crate::cloudwatch::{CloudWatch, DataPoint, LogEntry, LogSource};
 use crate::lambda::{Function, Functions, Outcome, TraceContext};
 use crate::xray::{SegmentSource, TraceStore};
 
@@ -39,7 +47,7 @@ pub const MAX_BODY: usize = 10 * 1024 * 1024;
 /// The namespace of API Gateway's metrics.
 pub const NAMESPACE: &str = "AWS/ApiGateway";
 
-/// What the stage's segment of one request records.
+/// One request as the stage records it: its segment, metrics and access log line.
 struct StageRecord<'a> {
     trace_root: &'a str,
     stage_segment: &'a str,
@@ -48,9 +56,19 @@ struct StageRecord<'a> {
     url: &'a str,
     client: SocketAddr,
     resource: &'a str,
+    /// Seconds since the epoch.
     started: f64,
+    /// Seconds the function took.
+    integration: f64,
+    /// The invocation's status, when the function was invoked.
+    integration_status: Option<u16>,
     status: u16,
+    response_length: Option<String>,
+    /// API Gateway's own error, if it answered one.
+    error_message: Option<String>,
     correlation: &'a str,
+    /// Served by the stage's canary deployment.
+    canary: bool,
 }
 
 /// The REST API of one stack.
@@ -58,17 +76,17 @@ pub struct Gateway {
     api: ApiSpec,
     routes: Vec<(Route, Arc<Function>)>,
     traces: TraceStore,
-    metrics: MetricStore,
+    cloudwatch: CloudWatch,
 }
 
 impl Gateway {
     /// The API `api` with every route of `functions`, recording its segments in `traces`
-    /// and its `AWS/ApiGateway` metrics in `metrics`.
+    /// and its access log and `AWS/ApiGateway` metrics in `cloudwatch`.
     pub fn new(
         api: ApiSpec,
         functions: &Functions,
         traces: TraceStore,
-        metrics: MetricStore,
+        cloudwatch: CloudWatch,
     ) -> Self {
         let routes = functions
             .values()
@@ -84,7 +102,7 @@ impl Gateway {
             api,
             routes,
             traces,
-            metrics,
+            cloudwatch,
         }
     }
 
@@ -138,6 +156,10 @@ impl Gateway {
             trace_root: &trace_root,
             now_ms: now_ms(),
         });
+        // The stage's canary deployment serves its share of requests; both deployments
+        // integrate with the same alias here, as they do when only the API is unchanged.
+        let canary =
+            self.api.canary_percent > 0.0 && fastrand::f64() * 100.0 < self.api.canary_percent;
         // Through the function's alias, as the template's integration does.
         let integration_started = now_secs();
         let invocation = function
@@ -151,17 +173,7 @@ impl Gateway {
             )
             .await;
         let integration = now_secs() - integration_started;
-        let mut response = match invocation {
-            Ok(invocation) => match invocation.outcome {
-                Outcome::Response(value) => proxy_response(&value, &request_id),
-                Outcome::Error(_) => bad_gateway(&request_id),
-            },
-            Err(reason) => gateway_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &reason.to_string(),
-                &request_id,
-            ),
-        };
+        let (mut response, error_message) = answer(invocation.as_ref(), &request_id);
         if let Ok(value) = HeaderValue::from_str(&format!("Root={trace_root}")) {
             response.headers_mut().insert("x-amzn-trace-id", value);
         }
@@ -173,14 +185,7 @@ impl Gateway {
             .unwrap_or(&request_id)
             .to_owned();
         let status = response.status().as_u16();
-        self.record_metrics(
-            &route.path,
-            parts.method.as_str(),
-            status,
-            started,
-            integration,
-        );
-        self.record_segment(&StageRecord {
+        let record = StageRecord {
             trace_root: &trace_root,
             stage_segment: &stage_segment,
             request_id: &request_id,
@@ -189,9 +194,21 @@ impl Gateway {
             client,
             resource: &route.path,
             started,
+            integration,
+            integration_status: invocation.is_ok().then_some(200),
             status,
+            response_length: response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            error_message,
             correlation: &correlation,
-        });
+            canary,
+        };
+        self.record_metrics(&record);
+        self.record_segment(&record);
+        self.record_access_log(&record);
         response
     }
 
@@ -212,7 +229,7 @@ impl Gateway {
                 "request": {"method": record.method, "url": record.url, "client_ip": record.client.ip().to_string()},
                 "response": {"status": status},
             },
-            "annotations": {"correlation_id": record.correlation},
+            "annotations": {"correlation_id": record.correlation, "canary": record.canary},
             "aws": {"api_gateway": {"request_id": record.request_id, "rest_api_id": "local", "stage": stage, "resource_path": record.resource}},
         });
         if let Ok(document) = serde_json::from_value(segment) {
@@ -220,26 +237,78 @@ impl Gateway {
         }
     }
 
+    /// The access log line, in the template's format, to the template's log group.
+    fn record_access_log(&self, record: &StageRecord<'_>) {
+        let Some((group, format)) = &self.api.access_log else {
+            return;
+        };
+        let now = now_ms();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // ms of one request
+        let (started_ms, latency_ms, integration_ms) = (
+            (record.started * 1000.0) as u64,
+            ((now_secs() - record.started) * 1000.0).round() as u64,
+            (record.integration * 1000.0).round() as u64,
+        );
+        let mut values: std::collections::BTreeMap<&str, String> = [
+            ("requestId", record.request_id.to_owned()),
+            ("extendedRequestId", record.request_id.to_owned()),
+            ("xrayTraceId", format!("Root={}", record.trace_root)),
+            ("identity.sourceIp", record.client.ip().to_string()),
+            ("requestTime", request_time(started_ms)),
+            ("requestTimeEpoch", started_ms.to_string()),
+            ("httpMethod", record.method.to_owned()),
+            ("resourcePath", record.resource.to_owned()),
+            ("status", record.status.to_string()),
+            ("responseLatency", latency_ms.to_string()),
+            ("integrationLatency", integration_ms.to_string()),
+            ("stage", self.api.stage.clone()),
+            ("isCanaryRequest", record.canary.to_string()),
+        ]
+        .into();
+        if let Some(status) = record.integration_status {
+            values.insert("integrationStatus", status.to_string());
+        }
+        if let Some(length) = &record.response_length {
+            values.insert("responseLength", length.clone());
+        }
+        if let Some(message) = &record.error_message {
+            values.insert("error.message", message.clone());
+        }
+        let mut entry = LogEntry::new(
+            &self.api.name,
+            "",
+            group,
+            &format!(
+                "{}_{}",
+                self.api.stage,
+                if record.canary { "canary" } else { "stage" }
+            ),
+            LogSource::Platform,
+            access_log_line(format, &values),
+        );
+        entry.timestamp_ms = now;
+        entry.correlation_id = Some(record.correlation.to_owned());
+        self.cloudwatch.put_log(entry);
+    }
+
     /// `Count`, `4XXError`, `5XXError`, `Latency` and `IntegrationLatency` of one
     /// request, by `ApiName`, `Stage`, `Resource` and `Method` (the template enables
     /// detailed metrics).
-    fn record_metrics(
-        &self,
-        resource: &str,
-        method: &str,
-        status: u16,
-        started: f64,
-        integration: f64,
-    ) {
+    fn record_metrics(&self, record: &StageRecord<'_>) {
+        let stage = if record.canary {
+            format!("{}/Canary", self.api.stage)
+        } else {
+            self.api.stage.clone()
+        };
         let dimensions: std::collections::BTreeMap<String, String> = [
             ("ApiName".to_owned(), self.api.rest_api_name.clone()),
-            ("Stage".to_owned(), self.api.stage.clone()),
-            ("Resource".to_owned(), resource.to_owned()),
-            ("Method".to_owned(), method.to_owned()),
+            ("Stage".to_owned(), stage),
+            ("Resource".to_owned(), record.resource.to_owned()),
+            ("Method".to_owned(), record.method.to_owned()),
         ]
         .into();
+        let (status, started, integration) = (record.status, record.started, record.integration);
         let flag = |yes: bool| if yes { 1.0 } else { 0.0 };
-        let timestamp_ms = now_ms();
         for (name, unit, value) in [
             ("Count", "Count", 1.0),
             ("4XXError", "Count", flag((400..500).contains(&status))),
@@ -247,15 +316,13 @@ impl Gateway {
             ("Latency", "Milliseconds", (now_secs() - started) * 1000.0),
             ("IntegrationLatency", "Milliseconds", integration * 1000.0),
         ] {
-            self.metrics.put(DataPoint {
-                timestamp_ms,
-                namespace: NAMESPACE.to_owned(),
-                name: name.to_owned(),
-                unit: unit.to_owned(),
-                dimensions: dimensions.clone(),
-                values: vec![value],
-                correlation_ids: Vec::new(),
-            });
+            self.cloudwatch.metrics.put(DataPoint::now(
+                NAMESPACE,
+                name,
+                unit,
+                dimensions.clone(),
+                value,
+            ));
         }
     }
 
@@ -271,6 +338,31 @@ impl Gateway {
         self.routes.iter().find_map(|(route, function)| {
             matches(route, method, path).map(|parameters| (route, function, parameters))
         })
+    }
+}
+
+/// The HTTP answer to an invocation, and API Gateway's own error message if it
+/// answered in the function's stead.
+fn answer(
+    invocation: Result<&crate::lambda::Invocation, &crate::lambda::LambdaError>,
+    request_id: &str,
+) -> (Response, Option<String>) {
+    match invocation {
+        Ok(invocation) => match &invocation.outcome {
+            Outcome::Response(value) => (proxy_response(value, request_id), None),
+            Outcome::Error(_) => (
+                bad_gateway(request_id),
+                Some("Internal server error".to_owned()),
+            ),
+        },
+        Err(reason) => (
+            gateway_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &reason.to_string(),
+                request_id,
+            ),
+            Some(reason.to_string()),
+        ),
     }
 }
 

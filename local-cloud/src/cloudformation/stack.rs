@@ -145,6 +145,11 @@ pub struct ApiSpec {
     /// The REST API's name, CloudWatch's `ApiName` (`Name`, else the stack name, as SAM
     /// names it).
     pub rest_api_name: String,
+    /// The stage's canary (`CanarySetting.PercentTraffic`): the share of requests, 0 to
+    /// 100, the canary deployment serves.
+    pub canary_percent: f64,
+    /// The access log (`AccessLogSetting`): its log group and its `Format`.
+    pub access_log: Option<(String, String)>,
 }
 
 /// Everything the local stack provisions and runs.
@@ -210,6 +215,8 @@ impl StackModel {
             name: "api".to_owned(),
             stage: "Prod".to_owned(),
             rest_api_name: stack_name.to_owned(),
+            canary_percent: 0.0,
+            access_log: None,
         };
         for (id, resource) in template.resources() {
             match resource["Type"].as_str().unwrap_or_default() {
@@ -251,13 +258,7 @@ impl StackModel {
                     });
                 }
                 "AWS::Serverless::Api" => {
-                    let stage = resolver.resolve(&resource["Properties"]["StageName"])?;
-                    let name = resolver.resolve(&resource["Properties"]["Name"])?;
-                    api = ApiSpec {
-                        name: talk_name(id),
-                        stage: stage.as_str().unwrap_or("Prod").to_owned(),
-                        rest_api_name: name.as_str().unwrap_or(stack_name).to_owned(),
-                    };
+                    api = api_spec(template, &resolver, id, resource, stack_name)?;
                 }
                 _ => {}
             }
@@ -440,6 +441,43 @@ fn read_alarms(
         }
     }
     Ok((alarms, metric_filters))
+}
+
+/// The API and its stage: name, canary, access log.
+fn api_spec(
+    template: &Template,
+    resolver: &Resolver<'_>,
+    id: &str,
+    resource: &Value,
+    stack_name: &str,
+) -> Result<ApiSpec, ModelError> {
+    let stage = resolver.resolve(&resource["Properties"]["StageName"])?;
+    let name = resolver.resolve(&resource["Properties"]["Name"])?;
+    let canary = resolver.resolve(&resource["Properties"]["CanarySetting"])?;
+    let access_log = &resource["Properties"]["AccessLogSetting"];
+    let access_log = references(&access_log["DestinationArn"])
+        .into_iter()
+        .next()
+        .zip(access_log["Format"].as_str())
+        .and_then(|(group, format)| {
+            let name = template.resource(&group)?["Properties"]["LogGroupName"].clone();
+            let name = resolver.resolve(&name).ok()?;
+            Some((name.as_str()?.to_owned(), format.to_owned()))
+        });
+    Ok(ApiSpec {
+        name: talk_name(id),
+        stage: stage.as_str().unwrap_or("Prod").to_owned(),
+        rest_api_name: name.as_str().unwrap_or(stack_name).to_owned(),
+        canary_percent: canary["PercentTraffic"]
+            .as_f64()
+            .or_else(|| {
+                canary["PercentTraffic"]
+                    .as_str()
+                    .and_then(|p| p.parse().ok())
+            })
+            .unwrap_or(0.0),
+        access_log,
+    })
 }
 
 /// A function's `DeploymentPreference`: `None` without one or with `Enabled: false`.
@@ -640,9 +678,31 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_override_reaches_the_stage_canary() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+        let mut template = Template::load(std::path::Path::new(path)).unwrap();
+        template
+            .override_parameters(&[("StageCanaryPercent".into(), "10".into())])
+            .unwrap();
+        let model = StackModel::read(&template, "demo", "eu-west-1").unwrap();
+        assert!((model.api.canary_percent - 10.0).abs() < f64::EPSILON);
+        let unknown = template
+            .override_parameters(&[("Nope".into(), "1".into())])
+            .unwrap_err();
+        assert!(unknown.contains("StageCanaryPercent"), "{unknown}");
+    }
+
+    #[test]
     fn the_template_resolves_for_a_local_stack() {
         let model = model();
         assert_eq!(model.api.stage, "dev");
+        assert!(
+            model.api.canary_percent.abs() < f64::EPSILON,
+            "StageCanaryPercent 0"
+        );
+        let (group, format) = model.api.access_log.as_ref().unwrap();
+        assert_eq!(group, "/aws/apigateway/demo/access");
+        assert!(format.contains("$context.isCanaryRequest"), "{format}");
         assert_eq!(model.tables[0].name, "demo-CommentsTable");
         // The dead-letter queue comes first, and the queue's redrive names it.
         assert_eq!(model.queues[0].logical_id, "CommentsDlq");

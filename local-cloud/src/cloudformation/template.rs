@@ -73,6 +73,31 @@ impl Template {
         Ok(Self { document })
     }
 
+    /// Sets parameters as `sam deploy --parameter-overrides` does: each value replaces
+    /// the parameter's `Default`, so every intrinsic resolves with it.
+    ///
+    /// # Errors
+    /// The name of a parameter the template does not declare.
+    pub fn override_parameters(&mut self, overrides: &[(String, String)]) -> Result<(), String> {
+        let declared: Vec<String> = self.document["Parameters"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        for (name, value) in overrides {
+            let parameter = self.document["Parameters"]
+                .get_mut(name)
+                .and_then(Value::as_object_mut)
+                .ok_or_else(|| {
+                    format!(
+                        "the template has no parameter {name}; it has {}",
+                        declared.join(", ")
+                    )
+                })?;
+            parameter.insert("Default".to_owned(), Value::String(value.clone()));
+        }
+        Ok(())
+    }
+
     /// The whole document, in long form.
     pub fn document(&self) -> &Value {
         &self.document

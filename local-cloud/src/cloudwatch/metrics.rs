@@ -29,6 +29,27 @@ pub struct DataPoint {
     pub correlation_ids: Vec<String>,
 }
 
+impl DataPoint {
+    /// One value of a service's own metric (no correlation ids), stamped now.
+    pub fn now(
+        namespace: &str,
+        name: &str,
+        unit: &str,
+        dimensions: BTreeMap<String, String>,
+        value: f64,
+    ) -> Self {
+        Self {
+            timestamp_ms: crate::clock::now_ms(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            unit: unit.to_owned(),
+            dimensions,
+            values: vec![value],
+            correlation_ids: Vec::new(),
+        }
+    }
+}
+
 /// Which series [`MetricStore::series`] returns.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct MetricQuery {

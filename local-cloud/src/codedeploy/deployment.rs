@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 use super::config::DeploymentConfig;
 use crate::cloudwatch::{AlarmState, Alarms};
@@ -125,6 +126,8 @@ type HookExecution = (String, String);
 pub struct Deployments {
     all: Arc<Mutex<Vec<Deployment>>>,
     waiting_hooks: Arc<Mutex<HashMap<HookExecution, oneshot::Sender<String>>>>,
+    /// Cancelled to stop a deployment in progress (`StopDeployment` with rollback).
+    stops: Arc<Mutex<HashMap<String, CancellationToken>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -163,9 +166,22 @@ impl Deployments {
             .cloned()
     }
 
+    /// Stops deployment `id` and rolls its alias back, as CodeDeploy's `StopDeployment`
+    /// with automatic rollback. Answers whether it was in progress.
+    pub fn stop(&self, id: &str) -> bool {
+        match lock(&self.stops).get(id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Records a new deployment of `plan`, `Created`; answers its id.
     pub fn create(&self, plan: &Plan) -> String {
         let id = format!("d-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        lock(&self.stops).insert(id.clone(), CancellationToken::new());
         let now = crate::clock::now_ms();
         let weights = plan
             .function
@@ -236,6 +252,7 @@ impl Deployments {
     }
 
     fn finish(&self, id: &str, status: Status, message: String) {
+        lock(&self.stops).remove(id);
         let kind = match status {
             Status::Succeeded => "Succeeded",
             Status::Stopped => "Stopped",
@@ -277,6 +294,7 @@ impl Deployments {
     /// Runs deployment `id` to its end.
     pub async fn run(&self, id: String, plan: Plan, alarms: Alarms) {
         self.update(&id, |d| d.status = Status::InProgress);
+        let stopped = lock(&self.stops).get(&id).cloned().unwrap_or_default();
         if let Some(hook) = &plan.hook {
             match self.run_hook(&id, hook).await {
                 Ok(()) => self.event(
@@ -298,29 +316,9 @@ impl Deployments {
                 }
             }
         }
-        match self.shift(&id, &plan, &alarms).await {
-            Ok(()) => {}
-            Err(Shift::Alarm(alarm)) => {
-                self.roll_back(&id, &plan, &format!("alarm {alarm} is in ALARM"));
-                self.finish(
-                    &id,
-                    Status::Stopped,
-                    format!(
-                        "stopped by {alarm}; rolled back to version {}",
-                        plan.from_version
-                    ),
-                );
-                return;
-            }
-            Err(Shift::Lambda(error)) => {
-                self.roll_back(&id, &plan, &error.to_string());
-                self.finish(
-                    &id,
-                    Status::Failed,
-                    format!("the alias could not be updated: {error}"),
-                );
-                return;
-            }
+        if let Err(stop) = self.shift(&id, &plan, &alarms, &stopped).await {
+            self.stop_and_roll_back(&id, &plan, stop);
+            return;
         }
         let promoted = plan.function.update_alias(
             &plan.alias,
@@ -417,7 +415,16 @@ impl Deployments {
     }
 
     /// The traffic shift: each step's weight, then its wait with the alarms watched.
-    async fn shift(&self, id: &str, plan: &Plan, alarms: &Alarms) -> Result<(), Shift> {
+    async fn shift(
+        &self,
+        id: &str,
+        plan: &Plan,
+        alarms: &Alarms,
+        stopped: &CancellationToken,
+    ) -> Result<(), Shift> {
+        if stopped.is_cancelled() {
+            return Err(Shift::Requested);
+        }
         let mut changes = alarms.subscribe();
         let watched = |name: &str| plan.alarms.iter().any(|a| a == name);
         let firing = || {
@@ -458,6 +465,7 @@ impl Deployments {
             loop {
                 tokio::select! {
                     () = tokio::time::sleep_until(deadline) => break,
+                    () = stopped.cancelled() => return Err(Shift::Requested),
                     change = changes.recv() => {
                         if let Ok(change) = change
                             && watched(&change.name)
@@ -475,6 +483,33 @@ impl Deployments {
             }
         }
         Ok(())
+    }
+
+    /// Ends a deployment whose traffic shift stopped: the alias back, the reason.
+    fn stop_and_roll_back(&self, id: &str, plan: &Plan, stop: Shift) {
+        let (status, why, end) = match stop {
+            Shift::Requested => (
+                Status::Stopped,
+                "a stop was requested".to_owned(),
+                "stopped on request".to_owned(),
+            ),
+            Shift::Alarm(alarm) => (
+                Status::Stopped,
+                format!("alarm {alarm} is in ALARM"),
+                format!("stopped by {alarm}"),
+            ),
+            Shift::Lambda(error) => (
+                Status::Failed,
+                error.to_string(),
+                format!("the alias could not be updated: {error}"),
+            ),
+        };
+        self.roll_back(id, plan, &why);
+        self.finish(
+            id,
+            status,
+            format!("{end}; rolled back to version {}", plan.from_version),
+        );
     }
 
     fn roll_back(&self, id: &str, plan: &Plan, why: &str) {
@@ -506,6 +541,7 @@ impl Deployments {
 enum Shift {
     Alarm(String),
     Lambda(LambdaError),
+    Requested,
 }
 
 /// Deletes the versions a successful deployment no longer needs: all but `live`, the

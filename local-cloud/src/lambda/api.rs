@@ -239,6 +239,21 @@ fn configuration(
     }
 }
 
+/// The configuration `GetFunction` and `GetFunctionConfiguration` answer for a
+/// qualifier (through an alias, the ARN is the alias's), and the version's code.
+fn described(
+    function: &Function,
+    qualifier: Option<&str>,
+) -> Result<(FunctionConfiguration, super::code::Code), LambdaError> {
+    let version = function.version(qualifier)?;
+    let code = version.code.clone();
+    let mut described = configuration(function, version, qualifier.is_some());
+    if let Some(alias) = qualifier.filter(|q| function.alias(q).is_ok()) {
+        described.function_arn = function.arn(Some(alias));
+    }
+    Ok((described, code))
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct FunctionList {
@@ -264,13 +279,9 @@ async fn get_function(
     Query(query): Query<Qualified>,
 ) -> Result<Response, ApiError> {
     let (function, qualifier) = named(&functions, &name, query.qualifier)?;
-    let version = function.version(qualifier.as_deref())?;
-    let location = format!("file://{}", version.code.binary.display());
+    let (configuration, code) = described(&function, qualifier.as_deref())?;
+    let location = format!("file://{}", code.binary.display());
     let tags = function.spec.tags.clone();
-    let mut configuration = configuration(&function, version, qualifier.is_some());
-    if let Some(alias) = qualifier.as_deref().filter(|q| function.alias(q).is_ok()) {
-        configuration.function_arn = function.arn(Some(alias));
-    }
     Ok(axum::Json(json!({
         "Configuration": configuration,
         "Code": {"RepositoryType": "S3", "Location": location},
@@ -285,11 +296,7 @@ async fn get_configuration(
     Query(query): Query<Qualified>,
 ) -> Result<Response, ApiError> {
     let (function, qualifier) = named(&functions, &name, query.qualifier)?;
-    let version = function.version(qualifier.as_deref())?;
-    let mut configuration = configuration(&function, version, qualifier.is_some());
-    if let Some(alias) = qualifier.as_deref().filter(|q| function.alias(q).is_ok()) {
-        configuration.function_arn = function.arn(Some(alias));
-    }
+    let (configuration, _) = described(&function, qualifier.as_deref())?;
     Ok(axum::Json(configuration).into_response())
 }
 

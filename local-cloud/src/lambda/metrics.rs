@@ -45,7 +45,6 @@ pub(super) fn record_invocation(
         ("function".to_owned(), invoked.function.to_owned()),
     ]
     .into();
-    let now = crate::clock::now_ms();
     for (name, unit, value) in [
         ("Invocations", "Count", 1.0),
         ("Errors", "Count", if is_error { 1.0 } else { 0.0 }),
@@ -53,15 +52,13 @@ pub(super) fn record_invocation(
         ("Throttles", "Count", 0.0),
         ("Duration", "Milliseconds", super::platform::ms(duration)),
     ] {
-        metrics.put(DataPoint {
-            timestamp_ms: now,
-            namespace: NAMESPACE.to_owned(),
-            name: name.to_owned(),
-            unit: unit.to_owned(),
-            dimensions: dimensions.clone(),
-            values: vec![value],
-            correlation_ids: Vec::new(),
-        });
+        metrics.put(DataPoint::now(
+            NAMESPACE,
+            name,
+            unit,
+            dimensions.clone(),
+            value,
+        ));
     }
 }
 

@@ -15,15 +15,13 @@ use crate::cloudwatch::{DataPoint, MetricStore};
 pub const NAMESPACE: &str = "AWS/SQS";
 
 fn put(metrics: &MetricStore, queue_name: &str, name: &str, unit: &str, value: f64) {
-    metrics.put(DataPoint {
-        timestamp_ms: crate::clock::now_ms(),
-        namespace: NAMESPACE.to_owned(),
-        name: name.to_owned(),
-        unit: unit.to_owned(),
-        dimensions: [("QueueName".to_owned(), queue_name.to_owned())].into(),
-        values: vec![value],
-        correlation_ids: Vec::new(),
-    });
+    metrics.put(DataPoint::now(
+        NAMESPACE,
+        name,
+        unit,
+        [("QueueName".to_owned(), queue_name.to_owned())].into(),
+        value,
+    ));
 }
 
 /// Records the age of the oldest message of a received batch, seconds.

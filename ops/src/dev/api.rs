@@ -76,6 +76,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         )
         .route("/ops/api/deployments/{id}", get(deployment))
         .route(
+            "/ops/api/deployments/{id}/stop",
+            axum::routing::post(stop_deployment),
+        )
+        .route(
             "/ops/api/functions/{name}/faults",
             get(get_faults).put(put_faults).delete(delete_faults),
         )
@@ -242,6 +246,24 @@ async fn deployment(
             "no deployment {id:?}: GET /ops/api/deployments lists them"
         ))
     })
+}
+
+async fn stop_deployment(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Deployment>), ApiError> {
+    let deployment = shared.deployments.get(&id).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no deployment {id:?}: GET /ops/api/deployments lists them"
+        ))
+    })?;
+    if !shared.deployments.stop(&id) {
+        return Err(ApiError::Conflict(format!(
+            "deployment {id} has ended ({:?}): nothing to stop",
+            deployment.status
+        )));
+    }
+    Ok((StatusCode::ACCEPTED, Json(deployment)))
 }
 
 async fn create_deployment(

@@ -72,6 +72,8 @@ pub struct DeployRequest {
 /// [`ApiError`]: an unknown function or configuration, a deployment of the function in
 /// progress or nothing new to publish (`409`), a build that fails.
 pub async fn start(shared: &Arc<Shared>, request: DeployRequest) -> Result<String, ApiError> {
+    // Two requests at once would build twice and could both pass the check below.
+    let _preparing = shared.preparing.lock().await;
     let function = super::api::function(shared, &request.function)?;
     let alias = function.spec.alias.clone().ok_or_else(|| {
         ApiError::Conflict(format!(

@@ -93,6 +93,8 @@ pub struct DevOptions {
     /// How many times faster than the template alarm periods and deployment schedules
     /// run (1: real time).
     pub time_scale: u32,
+    /// Template parameters that replace their defaults.
+    pub parameter_overrides: Vec<(String, String)>,
 }
 
 /// A queue of the stack, as `GET /ops/api/stack` describes it.
@@ -150,6 +152,8 @@ pub struct Shared {
     pub hooks: Functions,
     /// Where a deployment's new code comes from.
     pub code: deploy::CodeSource,
+    /// Held while a deployment is prepared: one build and publish at a time.
+    pub preparing: tokio::sync::Mutex<()>,
     /// How many times faster than the template alarms and deployments run.
     pub time_scale: u32,
     /// Traces.
@@ -236,7 +240,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
             model.api.clone(),
             &functions,
             observers.traces.clone(),
-            observers.cloudwatch.metrics.clone(),
+            observers.cloudwatch.clone(),
         ),
         stack,
         model,
@@ -246,6 +250,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         deployments: Deployments::default(),
         hooks,
         code: code_source(&options, &project),
+        preparing: tokio::sync::Mutex::new(()),
         time_scale: options.time_scale,
         traces: observers.traces,
         declared,
@@ -413,7 +418,10 @@ fn hook_functions(
 /// The template, the stack model from it (with the `--visibility-timeout` override),
 /// and the project folder it is in.
 fn read_stack(options: &DevOptions) -> Result<(Template, StackModel, PathBuf), DevError> {
-    let template = Template::load(&options.template)?;
+    let mut template = Template::load(&options.template)?;
+    template
+        .override_parameters(&options.parameter_overrides)
+        .map_err(DevError::Setup)?;
     let mut model = StackModel::read(&template, &options.stack_name, &options.region)?;
     if let Some(seconds) = options.visibility_timeout {
         for queue in &mut model.queues {

@@ -37,6 +37,20 @@ where
     }
 }
 
+/// The versions `ListVersionsByFunction` answers, in its order.
+async fn version_numbers(lambda: &aws_sdk_lambda::Client, name: &str) -> Vec<String> {
+    lambda
+        .list_versions_by_function()
+        .function_name(name)
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .iter()
+        .filter_map(|v| v.version().map(str::to_owned))
+        .collect()
+}
+
 /// The status function's event, for invoking it directly.
 fn status_event() -> Vec<u8> {
     std::fs::read(concat!(
@@ -133,17 +147,7 @@ fn the_rust_sdk_publishes_shifts_the_alias_invokes_versions_and_gets_awss_errors
             two.environment().unwrap().variables().unwrap()["RELEASE_MARK"],
             "two"
         );
-        let versions = lambda
-            .list_versions_by_function()
-            .function_name(&name)
-            .send()
-            .await
-            .unwrap();
-        let numbers: Vec<&str> = versions
-            .versions()
-            .iter()
-            .filter_map(|v| v.version())
-            .collect();
+        let numbers = version_numbers(&lambda, &name).await;
         assert_eq!(numbers, ["$LATEST", "1", "2"]);
 
         // Half of `live` on version 2: invocations through the alias run both.
@@ -288,17 +292,7 @@ fn the_rust_sdk_publishes_shifts_the_alias_invokes_versions_and_gets_awss_errors
             .send()
             .await
             .unwrap();
-        let versions = lambda
-            .list_versions_by_function()
-            .function_name(&name)
-            .send()
-            .await
-            .unwrap();
-        let numbers: Vec<&str> = versions
-            .versions()
-            .iter()
-            .filter_map(|v| v.version())
-            .collect();
+        let numbers = version_numbers(&lambda, &name).await;
         assert_eq!(numbers, ["$LATEST", "2"]);
 
         let arn = latest.function_arn().unwrap();

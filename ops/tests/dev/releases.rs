@@ -342,3 +342,38 @@ fn the_presenters_command_deploys(stack: &Stack) {
         .unwrap();
     assert_eq!(bad_flag.status.code(), Some(2));
 }
+
+#[test]
+fn the_stage_canary_serves_its_share_and_the_access_log_and_metrics_say_which_served() {
+    let stack = Stack::start(&["--parameter-overrides", "StageCanaryPercent=50"]);
+    for _ in 0..40 {
+        stack.get("/status");
+    }
+    let lines = wait_for("40 access log lines", Duration::from_secs(10), || {
+        let lines: Vec<Value> = stack
+            .logs("function=feedback-api")
+            .iter()
+            .filter_map(|e| serde_json::from_str::<Value>(e["message"].as_str()?).ok())
+            .filter(|line| line["resourcePath"] == "/status")
+            .collect();
+        (lines.len() >= 40).then_some(lines)
+    });
+    let canary = lines.iter().filter(|l| l["canary"] == "true").count();
+    assert!(
+        (5..=35).contains(&canary),
+        "{canary} of 40 on the 50 % canary"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["status"] == "200" && l["httpMethod"] == "GET")
+    );
+    let stages: BTreeSet<String> = stack
+        .get("/ops/api/metrics?namespace=AWS/ApiGateway&name=Count")["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["dimensions"]["Stage"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stages, ["dev".to_owned(), "dev/Canary".to_owned()].into());
+}

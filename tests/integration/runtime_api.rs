@@ -1,7 +1,7 @@
 //! The function binaries are standard Lambda custom-runtime binaries: each runs under a
 //! Runtime API with the sample events and answers as its handler does in-process.
 
-use feedback_tests::{Answer, FUNCTIONS, FunctionProcess, TestApp, moto};
+use feedback_tests::{Answer, FUNCTIONS, FunctionProcess, TestApp, json_body, moto};
 use serde_json::Value;
 
 use crate::events::{EVENTS, Expect, read};
@@ -138,8 +138,28 @@ async fn the_pre_traffic_hooks_smoke_tests_pass_against_the_real_functions() {
         test.check(&response)
             .unwrap_or_else(|why| panic!("{}: {why}", test.function));
     }
+    // The smoke-test comments reached the table (push-to-db's) and the queue
+    // (add-comments', marked), but nobody sees them: not listed, and they expire.
+    assert_eq!(
+        pre_traffic_hook::SMOKE_TEST_STAGE,
+        feedback::SMOKE_TEST_STAGE
+    );
+    let queued = app.receive(0).await;
+    assert_eq!(queued.records.len(), 1);
+    let message: Value = serde_json::from_str(queued.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(message["smoke_test"], true, "{message}");
+    let stored = app.stored_comments().await;
+    assert_eq!(stored.len(), 1, "push-to-db's smoke-test comment is stored");
     assert!(
-        app.stored_comments().await.is_empty(),
-        "a smoke test changes nothing"
+        stored.iter().all(|item| item.contains_key("expires_at")
+            && !item.contains_key("feed")
+            && item["smoke_test"] == aws_sdk_dynamodb::types::AttributeValue::Bool(true)),
+        "{stored:?}"
+    );
+    let listed = json_body(&app.list(&[]).await);
+    assert_eq!(
+        listed["items"],
+        serde_json::json!([]),
+        "a smoke test is never listed"
     );
 }

@@ -78,7 +78,8 @@ where
     let key = idempotency_key(request.headers())?;
     let new_comment = parse_new_comment(body).map_err(ApiError::InvalidComment)?;
     let fingerprint = Fingerprint::of(&new_comment);
-    let candidate = new_comment.accept(correlation_id.clone());
+    let mut candidate = new_comment.accept(correlation_id.clone());
+    candidate.smoke_test = is_smoke_test(request);
 
     let Some(key) = key else {
         enqueue(queue, &candidate).await?;
@@ -111,11 +112,23 @@ where
     }
 }
 
+/// Whether the request is a deployment's smoke test: a direct invocation naming the
+/// stage [`feedback::SMOKE_TEST_STAGE`], which API Gateway never passes on.
+fn is_smoke_test(request: &Request) -> bool {
+    matches!(
+        request.request_context_ref(),
+        Some(RequestContext::ApiGatewayV1(context))
+            if context.stage.as_deref() == Some(feedback::SMOKE_TEST_STAGE)
+    )
+}
+
 /// Queues a new comment: the key activity, with its own subsegment and metric.
 async fn enqueue<Q: CommentQueue>(queue: &Q, comment: &Comment) -> Result<(), ApiError> {
     ops_kit::xray::annotate("comment_id", comment.id.to_string());
     ops_kit::xray::in_subsegment("enqueue", queue.enqueue(comment)).await?;
-    metrics::counter!(feedback::metric::COMMENTS_ACCEPTED).increment(1);
+    if !comment.smoke_test {
+        metrics::counter!(feedback::metric::COMMENTS_ACCEPTED).increment(1);
+    }
     tracing::info!(comment_id = %comment.id, key_activity = "enqueue", "comment accepted");
     Ok(())
 }

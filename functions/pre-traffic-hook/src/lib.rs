@@ -6,12 +6,18 @@
 //! answer, and reports `Succeeded` or `Failed`. A failure stops the deployment and
 //! leaves the `live` alias where it was.
 //!
+//! Each request exercises the new version's real dependencies and changes nothing a
+//! user sees: the smoke-test comments travel through the real queue and are stored in
+//! the real table, but outside the list's index, and expire within the hour. Only a
+//! direct invocation can mark a comment so: the API stage it names (`smoke-test`) is
+//! one API Gateway never passes on.
+//!
 //! | function | smoke request | passes when |
 //! |---|---|---|
-//! | `add-comments` | `POST /comments` with an empty body | `400`: it runs and validates; nothing is queued |
-//! | `get-all-comments` | `GET /comments?limit=1` | `200` |
+//! | `add-comments` | `POST /comments` with a smoke-test comment | `202`: validated, its idempotency table and its queue answer |
+//! | `get-all-comments` | `GET /comments?limit=1` | `200`: its table answers |
 //! | `status` | `GET /status` | `200` (`ok` or `degraded`): its dependencies answer |
-//! | `push-to-db` | a batch of one poison record | exactly that record is reported failed; nothing is written |
+//! | `push-to-db` | a batch of a smoke-test comment and a poison record | exactly the poison record is reported failed: the comment was written |
 //!
 //! One hook serves all four functions: each deployment runs every check, which costs
 //! four small invocations and catches a new version that breaks another's contract.
@@ -52,6 +58,10 @@ pub struct SmokeTest {
     check: fn(&Value) -> Result<(), String>,
 }
 
+/// The API stage the smoke requests name. It must be `feedback::SMOKE_TEST_STAGE`
+/// (this crate does not link `feedback`; the integration tests check the two agree).
+pub const SMOKE_TEST_STAGE: &str = "smoke-test";
+
 /// The message id of the poison record `push-to-db` must report.
 const POISON_MESSAGE_ID: &str = "pre-traffic-hook-poison-record";
 
@@ -60,8 +70,15 @@ pub const SMOKE_TESTS: [SmokeTest; 4] = [
     SmokeTest {
         function: "add-comments",
         version_variable: "ADD_COMMENTS_VERSION",
-        request: || api_request(Method::POST, "/comments", &[], Some("")),
-        check: |answer| expect_status(answer, 400),
+        request: || {
+            api_request(
+                Method::POST,
+                "/comments",
+                &[],
+                Some(r#"{"text": "pre-traffic-hook smoke test: never listed"}"#),
+            )
+        },
+        check: |answer| expect_status(answer, 202),
     },
     SmokeTest {
         function: "get-all-comments",
@@ -121,7 +138,7 @@ fn api_request(method: Method, path: &str, query: &[(&str, &str)], body: Option<
         .map(|(name, value)| ((*name).to_owned(), vec![(*value).to_owned()]))
         .collect();
     let mut context = ApiGatewayProxyRequestContext::default();
-    context.stage = Some("smoke-test".to_owned());
+    context.stage = Some(SMOKE_TEST_STAGE.to_owned());
     context.request_id = Some("pre-traffic-hook".to_owned());
     context.path = Some(format!("/smoke-test{path}"));
     context.resource_path = Some(path.to_owned());
@@ -139,18 +156,34 @@ fn api_request(method: Method, path: &str, query: &[(&str, &str)], body: Option<
     serde_json::to_value(event).unwrap_or_default()
 }
 
-/// An SQS batch of one record that is not a comment: a healthy push-to-db reports it
-/// and stores nothing.
+/// An SQS batch of a smoke-test comment and a record that is not a comment: a healthy
+/// push-to-db stores the first (outside the list) and reports only the second.
 fn poison_batch() -> Value {
-    let mut record = SqsMessage::default();
-    record.message_id = Some(POISON_MESSAGE_ID.to_owned());
-    record.receipt_handle = Some("none".to_owned());
-    record.body =
-        Some(r#"{"smoke-test": "not a comment: must be reported, never stored"}"#.to_owned());
-    record.attributes = [("ApproximateReceiveCount".to_owned(), "1".to_owned())].into();
-    record.event_source = Some("aws:sqs".to_owned());
+    let record = |id: &str, body: String| {
+        let mut record = SqsMessage::default();
+        record.message_id = Some(id.to_owned());
+        record.receipt_handle = Some("none".to_owned());
+        record.body = Some(body);
+        record.attributes = [("ApproximateReceiveCount".to_owned(), "1".to_owned())].into();
+        record.event_source = Some("aws:sqs".to_owned());
+        record
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let smoke = json!({
+        "id": uuid::Uuid::now_v7().to_string(),
+        "text": "pre-traffic-hook smoke test: never listed",
+        "created_at": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "correlation_id": "pre-traffic-hook",
+        "smoke_test": true,
+    });
     let mut event = SqsEvent::default();
-    event.records = vec![record];
+    event.records = vec![
+        record("pre-traffic-hook-smoke-comment", smoke.to_string()),
+        record(
+            POISON_MESSAGE_ID,
+            r#"{"smoke-test": "not a comment: must be reported, never stored"}"#.to_owned(),
+        ),
+    ];
     serde_json::to_value(event).unwrap_or_default()
 }
 
@@ -296,7 +329,7 @@ mod tests {
     /// The answer a healthy new version of `function` gives its smoke request.
     fn healthy(function: &str) -> Value {
         match function {
-            "add-comments" => json!({"statusCode": 400, "body": "{}"}),
+            "add-comments" => json!({"statusCode": 202, "body": "{}"}),
             "push-to-db" => json!({"batchItemFailures": [{"itemIdentifier": POISON_MESSAGE_ID}]}),
             _ => json!({"statusCode": 200, "body": "{}"}),
         }
@@ -352,7 +385,7 @@ mod tests {
     #[tokio::test]
     async fn a_wrong_answer_from_any_function_fails_the_deployment() {
         for broken in [
-            ("add-comments", json!({"statusCode": 202})),
+            ("add-comments", json!({"statusCode": 503})),
             ("get-all-comments", json!({"statusCode": 500})),
             ("status", json!({"statusCode": 503})),
             ("push-to-db", json!({"batchItemFailures": []})),
@@ -381,15 +414,19 @@ mod tests {
     }
 
     #[test]
-    fn the_smoke_requests_change_nothing() {
+    fn the_smoke_requests_are_marked_so_that_nothing_they_store_is_ever_listed() {
         let add = SMOKE_TESTS[0].request();
-        assert_eq!(
-            add["body"], "",
-            "an empty body is refused before anything is queued"
-        );
+        assert_eq!(add["requestContext"]["stage"], SMOKE_TEST_STAGE);
+        let comment: Value = serde_json::from_str(add["body"].as_str().unwrap()).unwrap();
+        assert!(comment["text"].as_str().unwrap().contains("smoke test"));
         let push = SMOKE_TESTS[3].request();
-        let body: Value =
-            serde_json::from_str(push["Records"][0]["body"].as_str().unwrap()).unwrap();
-        assert!(body.get("id").is_none(), "not a comment, so never stored");
+        let records = push["Records"].as_array().unwrap();
+        let smoke: Value = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            smoke["smoke_test"], true,
+            "stored outside the list, and expires"
+        );
+        let poison: Value = serde_json::from_str(records[1]["body"].as_str().unwrap()).unwrap();
+        assert!(poison.get("id").is_none(), "not a comment, so never stored");
     }
 }

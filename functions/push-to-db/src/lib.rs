@@ -152,7 +152,10 @@ async fn store_record<S: CommentStore>(record: &SqsMessage, store: &S) -> Outcom
     ops_kit::xray::annotate("comment_id", comment.id.to_string());
     match in_subsegment("store", store.insert(&comment)).await {
         Ok(Inserted::Stored) => {
-            metrics::counter!(COMMENTS_STORED).increment(1);
+            // A deployment's smoke test is stored (never listed), not counted.
+            if !comment.smoke_test {
+                metrics::counter!(COMMENTS_STORED).increment(1);
+            }
             tracing::info!(comment_id = %comment.id, key_activity = "store", "comment stored");
             Outcome::Stored
         }

@@ -23,7 +23,7 @@ pub struct DeploymentConfig {
 }
 
 /// Every predefined configuration, by the name SAM's `DeploymentPreference.Type` takes.
-pub const PREDEFINED: [&str; 10] = [
+pub const PREDEFINED: [&str; 9] = [
     "AllAtOnce",
     "Canary10Percent5Minutes",
     "Canary10Percent10Minutes",
@@ -33,7 +33,6 @@ pub const PREDEFINED: [&str; 10] = [
     "Linear10PercentEvery2Minutes",
     "Linear10PercentEvery3Minutes",
     "Linear10PercentEvery10Minutes",
-    "CodeDeployDefault.LambdaAllAtOnce",
 ];
 
 impl DeploymentConfig {
@@ -105,6 +104,8 @@ mod tests {
     fn every_predefined_configuration_has_its_steps() {
         for name in PREDEFINED {
             assert!(DeploymentConfig::named(name).is_some(), "{name}");
+            let long = format!("CodeDeployDefault.Lambda{name}");
+            assert_eq!(DeploymentConfig::named(&long).unwrap().name, name);
         }
         assert!(
             DeploymentConfig::named("AllAtOnce")

@@ -448,19 +448,28 @@ impl Deployments {
                     },
                 )
                 .map_err(Shift::Lambda)?;
+            let wait = step.wait.div_f64(plan.time_scale.max(1e-6));
+            let scaled = if (plan.time_scale - 1.0).abs() < f64::EPSILON {
+                String::new()
+            } else {
+                format!(
+                    " ({:.1}s at time scale {})",
+                    wait.as_secs_f64(),
+                    plan.time_scale
+                )
+            };
             self.weights_changed(
                 id,
                 "TrafficShifted",
                 format!(
-                    "{}% of {} on version {} for {:?}",
+                    "{}% of {} on version {} for {}s{scaled}",
                     (step.weight * 100.0).round(),
                     plan.alias,
                     plan.to_version,
-                    step.wait
+                    step.wait.as_secs()
                 ),
                 alias.weights(),
             );
-            let wait = step.wait.div_f64(plan.time_scale.max(1e-6));
             let deadline = tokio::time::Instant::now() + wait;
             loop {
                 tokio::select! {

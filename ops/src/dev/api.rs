@@ -150,6 +150,14 @@ struct EventSourceInfo {
     report_batch_item_failures: bool,
 }
 
+/// A function's `DeploymentPreference`.
+#[derive(Serialize)]
+struct PreferenceInfo {
+    config: String,
+    alarms: Vec<String>,
+    pre_traffic: Option<String>,
+}
+
 /// One function, as the console's Functions view shows it.
 #[derive(Serialize)]
 struct FunctionInfo {
@@ -164,6 +172,8 @@ struct FunctionInfo {
     routes: Vec<String>,
     event_sources: Vec<EventSourceInfo>,
     environments: Vec<EnvironmentInfo>,
+    /// How a deployment of it runs (`DeploymentPreference`), if the template says.
+    deployment_preference: Option<PreferenceInfo>,
     invocations: u64,
     errors: u64,
     init_durations_ms: Vec<f64>,
@@ -217,6 +227,11 @@ fn function_info(function: &Function) -> Result<FunctionInfo, ApiError> {
             })
             .collect(),
         environments: function.environments(),
+        deployment_preference: spec.deployment.as_ref().map(|p| PreferenceInfo {
+            config: p.config.clone(),
+            alarms: p.alarms.clone(),
+            pre_traffic: p.pre_traffic.clone(),
+        }),
         invocations: counters.invocations,
         errors: counters.errors,
         init_durations_ms: counters.init_durations_ms,

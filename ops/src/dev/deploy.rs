@@ -112,15 +112,6 @@ pub async fn start(shared: &Arc<Shared>, request: DeployRequest) -> Result<Strin
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
 
     let published = publish_new(shared, &function, &live_version, &request, &config.name).await?;
-    if published.code.digest == live_version.code.digest
-        && published.configuration == live_version.configuration
-    {
-        return Err(ApiError::Conflict(format!(
-            "nothing new to deploy: the code ({}) and the configuration are version {}'s, which {alias} is on",
-            published.code.sha256(),
-            live_version.version
-        )));
-    }
     let hook = preference
         .as_ref()
         .and_then(|p| p.pre_traffic.as_ref())
@@ -153,8 +144,8 @@ pub async fn start(shared: &Arc<Shared>, request: DeployRequest) -> Result<Strin
 }
 
 /// Builds the current code, makes it `$LATEST` with the live version's configuration
-/// and the request's change, and publishes it (Lambda answers the newest version
-/// when nothing changed since it).
+/// and the request's change, and publishes it; a `409` when that is what is live
+/// already (nothing is published then).
 async fn publish_new(
     shared: &Shared,
     function: &Arc<Function>,
@@ -186,6 +177,19 @@ async fn publish_new(
             ..ConfigurationUpdate::default()
         })
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    // Nothing new: refused before a version is published for it.
+    let latest = function
+        .latest()
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    if latest.code.digest == live_version.code.digest
+        && latest.configuration == live_version.configuration
+    {
+        return Err(ApiError::Conflict(format!(
+            "nothing new to deploy: the code ({}) and the configuration are version {}'s, which is live",
+            latest.code.sha256(),
+            live_version.version
+        )));
+    }
     let publishing = Arc::clone(function);
     let description = format!("deployed from the ops API with {config}");
     let published =

@@ -290,6 +290,7 @@ impl NewComment {
             text: self.text,
             rating: self.rating,
             correlation_id,
+            smoke_test: false,
         }
     }
 }
@@ -323,7 +324,16 @@ pub struct Comment {
     pub created_at: OffsetDateTime,
     /// The correlation id of the request that posted it.
     pub correlation_id: CorrelationId,
+    /// A deployment's smoke test (the `PreTraffic` hook's, on the API stage
+    /// [`SMOKE_TEST_STAGE`] that only a direct invocation can name): it travels and is
+    /// stored like any comment, but is never listed and expires.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub smoke_test: bool,
 }
+
+/// The API stage the `PreTraffic` hook names in its requests. API Gateway always
+/// passes the real stage, so no caller of the API can claim to be a smoke test.
+pub const SMOKE_TEST_STAGE: &str = "smoke-test";
 
 #[cfg(test)]
 mod tests {

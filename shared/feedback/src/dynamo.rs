@@ -4,6 +4,7 @@
 //! |---|---|---|---|
 //! | comment | `COMMENT#<id>` | `feed` = `comments`, `id` | `feed`/`id` key the `feed` index |
 //! | idempotency key | `IDEMPOTENCY#<sha-256 of the key>` | — | `expires_at` is the table's TTL attribute |
+//! | a deployment's smoke-test comment | `COMMENT#<id>` | — (never listed) | `expires_at` an hour on |
 //!
 //! "Newest first" is a `Query` on the `feed` index (partition `feed`, sort `id`,
 //! descending): ids are UUIDv7, so their text sorts by time. Only comments carry
@@ -29,6 +30,8 @@ use crate::ports::{
 /// The name of the index that serves "newest first".
 pub const FEED_INDEX: &str = "feed";
 const FEED: &str = "comments";
+/// How long a deployment's smoke-test comment stays (the table's TTL deletes it).
+const SMOKE_TEST_TTL_SECS: i64 = 3600;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -78,7 +81,13 @@ fn corrupt(error: impl Into<BoxError>) -> StoreError {
 fn to_item(comment: &Comment, stored_at: OffsetDateTime) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(comment).map_err(corrupt)?;
     item.insert("pk".into(), comment_key(comment.id));
-    item.insert("feed".into(), AttributeValue::S(FEED.into()));
+    if comment.smoke_test {
+        // Outside the sparse `feed` index, so never listed; gone within the hour.
+        let expires = stored_at.unix_timestamp() + SMOKE_TEST_TTL_SECS;
+        item.insert("expires_at".into(), AttributeValue::N(expires.to_string()));
+    } else {
+        item.insert("feed".into(), AttributeValue::S(FEED.into()));
+    }
     item.insert(
         "stored_at".into(),
         AttributeValue::S(stored_at.format(&Rfc3339).map_err(corrupt)?),
@@ -87,7 +96,8 @@ fn to_item(comment: &Comment, stored_at: OffsetDateTime) -> Result<Item, StoreEr
 }
 
 /// The attributes a comment item carries besides its keys: what [`from_item`] reads.
-const COMMENT_ATTRIBUTES: [&str; 6] = [
+const COMMENT_ATTRIBUTES: [&str; 7] = [
+    "smoke_test",
     "id",
     "author",
     "text",
@@ -278,6 +288,22 @@ mod tests {
     use super::*;
     use crate::{CommentText, NewComment};
     use ops_kit::CorrelationId;
+
+    #[test]
+    fn a_smoke_test_comment_is_stored_outside_the_feed_and_expires() {
+        let mut comment = NewComment {
+            author: None,
+            text: CommentText::parse("smoke").unwrap(),
+            rating: None,
+        }
+        .accept(CorrelationId::generate());
+        comment.smoke_test = true;
+        let item = to_item(&comment, OffsetDateTime::UNIX_EPOCH).unwrap();
+        assert!(!item.contains_key("feed"), "never listed");
+        assert_eq!(item["expires_at"], AttributeValue::N("3600".into()));
+        assert_eq!(item["smoke_test"], AttributeValue::Bool(true));
+        assert_eq!(from_item(item).unwrap().comment, comment);
+    }
 
     #[test]
     fn an_item_round_trips_and_carries_its_keys() {

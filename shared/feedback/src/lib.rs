@@ -34,7 +34,9 @@ mod ports;
 mod sqs;
 
 pub use clients::{dynamodb_client, sqs_client};
-pub use comment::{AuthorName, Comment, CommentId, CommentText, FieldProblem, NewComment, Rating};
+pub use comment::{
+    AuthorName, Comment, CommentId, CommentText, FieldProblem, NewComment, Rating, SMOKE_TEST_STAGE,
+};
 pub use cors::{Cors, InvalidOrigin};
 pub use dynamo::{DynamoCommentStore, FEED_INDEX};
 pub use idempotency::{Fingerprint, IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_SECS, IdempotencyKey};

@@ -37,6 +37,7 @@ class Stack:
                 "--bin-dir", str(TARGET / "debug"),
                 "--visibility-timeout", "10",
                 "--stack-name", "browser-tests",
+                "--time-scale", "30",
             ],
             stdout=subprocess.PIPE,
             text=True,

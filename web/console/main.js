@@ -3,7 +3,7 @@
  * /console/main.js, loaded as a module by /ops). No libraries, no build step.
  *
  * It routes by the URL hash to the view modules under views/: #map, #traces, #trace=<id>,
- * #logs, #metrics, #functions, #faults (filters ride along as a query: #logs?correlation_id=X,
+ * #logs, #metrics, #functions, #releases, #faults (filters ride along as a query: #logs?correlation_id=X,
  * #traces?status=fault); starts the pollers of the stack and the functions list; and draws
  * the header's stack name, the fault banner and the connection indicator.
  * Rules: every text from the API goes into the DOM as text (createElement/textContent,
@@ -21,6 +21,7 @@ import { functionsView } from './views/functions.js';
 import { logsView } from './views/logs.js';
 import { mapView } from './views/map.js';
 import { metricsView } from './views/metrics.js';
+import { releasesView } from './views/releases.js';
 import { traceView } from './views/trace.js';
 import { tracesView } from './views/traces.js';
 
@@ -87,6 +88,7 @@ const VIEWS = {
   logs: { title: 'Logs', mount: logsView },
   metrics: { title: 'Metrics', mount: metricsView },
   functions: { title: 'Functions', mount: functionsView },
+  releases: { title: 'Releases', mount: releasesView },
   faults: { title: 'Faults', mount: faultsView },
 };
 

@@ -45,7 +45,10 @@ Examples:
   feedback-ops release deploy push-to-db                    the current build, the template's rollout
   feedback-ops release deploy status --config Canary10Percent5Minutes --env LOG_MARK=2
   feedback-ops release deploy add-comments --fault error-rate=0.3   a bad version: watch it roll back
-  (run the stack with --time-scale 30 to see a 5-minute canary in 10 s)";
+  (run the stack with --time-scale 30 to see a 5-minute canary in 10 s)
+  feedback-ops release prune --stack online-feedback-prod --dry-run   what n-3 would delete
+  feedback-ops release prune --function my-fn --keep 5 --endpoint http://127.0.0.1:3000
+  feedback-ops release rollback online-feedback-prod-StatusFunction-AbC123   live back one version";
 
 #[derive(Subcommand)]
 enum ReleaseCommand {
@@ -53,6 +56,59 @@ enum ReleaseCommand {
     /// the deployment succeeded (1 if it failed or was rolled back).
     #[command(after_help = RELEASE_EXAMPLES)]
     Deploy(DeployArgs),
+    /// Delete the versions nothing needs: keeps what an alias references (canaries
+    /// included), the N before live, the newest, and $LATEST; on AWS or any
+    /// Lambda-compatible API. Exits 1 if the API refused a deletion.
+    #[command(after_help = RELEASE_EXAMPLES)]
+    Prune(PruneArgs),
+    /// Point live back at the previous version (or --to a retained one), removing any
+    /// canary weight; on AWS or any Lambda-compatible API.
+    #[command(after_help = RELEASE_EXAMPLES)]
+    Rollback(RollbackArgs),
+}
+
+/// Where the Lambda API is.
+#[derive(clap::Args)]
+struct LambdaTarget {
+    /// A Lambda-compatible endpoint (moto, the local stack) instead of AWS.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// The region (default: the AWS configuration's).
+    #[arg(long)]
+    region: Option<String>,
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["stack", "function"])))]
+struct PruneArgs {
+    /// How many versions before live to keep (what a rollback can go back to).
+    #[arg(long, default_value_t = 3)]
+    keep: usize,
+    /// Every function tagged aws:cloudformation:stack-name = NAME.
+    #[arg(long)]
+    stack: Option<String>,
+    /// A function name or ARN (repeatable).
+    #[arg(long)]
+    function: Vec<String>,
+    /// Print the plan; delete nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The plan and the outcome as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: LambdaTarget,
+}
+
+#[derive(clap::Args)]
+struct RollbackArgs {
+    /// The function name or ARN.
+    function: String,
+    /// The version to go back to (default: the newest older than live's).
+    #[arg(long)]
+    to: Option<String>,
+    #[command(flatten)]
+    target: LambdaTarget,
 }
 
 #[derive(clap::Args)]
@@ -205,6 +261,8 @@ fn main() -> ExitCode {
         Command::Deps(args) => deps(args),
         Command::Dev(args) => dev(args),
         Command::Release(ReleaseCommand::Deploy(args)) => release_deploy(args),
+        Command::Release(ReleaseCommand::Prune(args)) => release_prune(&args),
+        Command::Release(ReleaseCommand::Rollback(args)) => release_rollback(&args),
     };
     match result {
         Ok(code) => code,
@@ -240,6 +298,69 @@ fn release_deploy(args: DeployArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn release_prune(args: &PruneArgs) -> Result<ExitCode> {
+    use feedback_ops::release::{lambda_client, prune};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(async {
+        let lambda = lambda_client(args.target.endpoint.as_deref(), args.target.region.as_deref()).await;
+        let functions = match &args.stack {
+            Some(stack) => {
+                let found: Vec<String> = live::stack_functions(&lambda, stack)
+                    .await?
+                    .into_values()
+                    .map(|f| f.function_name)
+                    .collect();
+                if found.is_empty() {
+                    bail!("no function carries the tag aws:cloudformation:stack-name = {stack}: is the stack deployed in this region?");
+                }
+                found
+            }
+            None => args.function.clone(),
+        };
+        Ok(prune::prune(&lambda, &functions, args.keep, args.dry_run).await?)
+    })?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"dry_run": args.dry_run, "keep": args.keep, "functions": report})
+        )?;
+    } else {
+        for line in prune::lines(&report, args.dry_run) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(if report.iter().any(|f| !f.refused.is_empty()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn release_rollback(args: &RollbackArgs) -> Result<ExitCode> {
+    use feedback_ops::release::{lambda_client, rollback};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (from, to) = runtime.block_on(async {
+        let lambda = lambda_client(
+            args.target.endpoint.as_deref(),
+            args.target.region.as_deref(),
+        )
+        .await;
+        rollback::rollback(&lambda, &args.function, args.to.as_deref()).await
+    })?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}: live {from} → {to}",
+        args.function
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn dev(args: DevArgs) -> Result<ExitCode> {
@@ -534,14 +655,9 @@ fn live_report(
         .enable_all()
         .build()?;
     let functions = runtime.block_on(async {
-        let mut loader = aws_config::from_env();
-        if let Some(endpoint) = &args.endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        if let Some(region) = &args.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        let lambda = aws_sdk_lambda::Client::new(&loader.load().await);
+        let lambda =
+            feedback_ops::release::lambda_client(args.endpoint.as_deref(), args.region.as_deref())
+                .await;
         live::stack_functions(&lambda, stack).await
     })?;
     if functions.is_empty() {

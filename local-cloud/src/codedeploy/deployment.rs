@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::config::DeploymentConfig;
+use super::prune::{AliasRef, plan};
 use crate::cloudwatch::{AlarmState, Alarms};
 use crate::lambda::{AliasUpdate, ConfigurationUpdate, Function, LambdaError, Outcome};
 
@@ -345,7 +346,7 @@ impl Deployments {
                 return;
             }
         }
-        let pruned = prune(&plan.function, &plan.to_version, plan.keep);
+        let pruned = prune(&plan.function, plan.keep);
         if !pruned.is_empty() {
             self.event(
                 &id,
@@ -553,13 +554,11 @@ enum Shift {
     Requested,
 }
 
-/// Deletes the versions a successful deployment no longer needs: all but `live`, the
-/// `keep` published immediately before it, anything an alias references, and `$LATEST`.
-/// Answers the versions deleted, oldest first.
-pub fn prune(function: &Function, live: &str, keep: usize) -> Vec<String> {
-    let Ok(live_number) = live.parse::<u64>() else {
-        return Vec::new();
-    };
+/// Deletes the versions a successful deployment no longer needs, by
+/// [`super::prune::plan`]: all but what an alias references, the `keep` published
+/// immediately before `live`, and the newest. Answers the versions deleted, oldest
+/// first.
+pub fn prune(function: &Function, keep: usize) -> Vec<String> {
     let Ok(versions) = function.versions() else {
         return Vec::new();
     };
@@ -567,32 +566,21 @@ pub fn prune(function: &Function, live: &str, keep: usize) -> Vec<String> {
         .iter()
         .filter_map(|v| v.version.parse::<u64>().ok())
         .collect();
-    let kept_before: Vec<u64> = numbers
-        .iter()
-        .rev()
-        .filter(|n| **n < live_number)
-        .take(keep)
-        .copied()
-        .collect();
-    let aliased: Vec<String> = function
+    let aliases: Vec<AliasRef> = function
         .aliases()
-        .iter()
-        .flat_map(|a| {
-            std::iter::once(a.function_version.clone()).chain(a.additional_weights.keys().cloned())
+        .into_iter()
+        .map(|a| AliasRef {
+            name: a.name,
+            primary: a.function_version,
+            additional: a.additional_weights.into_keys().collect(),
         })
         .collect();
-    let mut deleted = Vec::new();
-    for number in numbers {
-        let version = number.to_string();
-        // Newer ones may belong to a deployment that has not finished.
-        if number >= live_number || kept_before.contains(&number) || aliased.contains(&version) {
-            continue;
-        }
-        if function.delete_version(&version).is_ok() {
-            deleted.push(version);
-        }
-    }
-    deleted
+    plan(&numbers, &aliases, &[], keep)
+        .into_iter()
+        .filter(|decision| !decision.keep)
+        .filter(|decision| function.delete_version(&decision.version).is_ok())
+        .map(|decision| decision.version)
+        .collect()
 }
 
 #[cfg(test)]
@@ -622,22 +610,20 @@ mod tests {
     }
 
     #[test]
-    fn a_success_keeps_the_live_version_the_three_before_it_and_anything_aliased_or_newer() {
+    fn a_success_keeps_what_an_alias_needs_the_three_before_live_and_the_newest() {
         let (function, _dir) = published(9);
         function.create_alias("live", "6").unwrap();
         function.create_alias("old", "1").unwrap();
-        // A deployment of 9 whose hook is still running: not aliased, newer than live.
-        let deleted = prune(&function, "6", 3);
-        assert_eq!(deleted, ["2"]);
+        let deleted = prune(&function, 3);
+        assert_eq!(deleted, ["2", "7", "8"]);
         assert_eq!(
             remaining(&function),
-            ["$LATEST", "1", "3", "4", "5", "6", "7", "8", "9"]
+            ["$LATEST", "1", "3", "4", "5", "6", "9"]
         );
         assert!(
-            prune(&function, "6", 3).is_empty(),
+            prune(&function, 3).is_empty(),
             "a second run deletes nothing"
         );
-        assert!(prune(&function, "$LATEST", 3).is_empty());
     }
 
     #[test]

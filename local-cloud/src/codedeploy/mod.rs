@@ -8,10 +8,12 @@
 //! | `config.rs` | the predefined configurations: canary, linear, all at once |
 //! | `deployment.rs` | a deployment's run: hook, traffic shift, alarms, rollback, promotion, n-3 |
 //! | `api.rs` | the CodeDeploy JSON endpoint the hook reports to |
+//! | `prune.rs` | which versions to keep (n-3, aliases, canaries, the newest) |
 
 pub mod api;
 mod config;
 mod deployment;
+pub mod prune;
 
 use std::collections::BTreeMap;
 

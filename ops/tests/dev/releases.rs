@@ -366,6 +366,62 @@ fn a_version_that_fails_some_invocations_is_rolled_back_and_good_changes_are_pro
     assert_eq!(listed[0]["to_version"], live.as_str());
 
     the_presenters_command_deploys(&stack);
+    the_release_tools_drive_the_local_lambda_api(&stack);
+}
+
+/// `release prune` and `release rollback` on the stack's Lambda API, as on AWS's.
+fn the_release_tools_drive_the_local_lambda_api(stack: &Stack) {
+    let function = stack.function("status")["function_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let release = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+            .arg("release")
+            .args(args)
+            .args(["--endpoint", &stack.url, "--region", "eu-west-1"])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{args:?}: {out}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        out
+    };
+    // The deployments pruned as they went: nothing left to delete.
+    let plan: Value = serde_json::from_str(&release(&[
+        "prune",
+        "--function",
+        &function,
+        "--dry-run",
+        "--json",
+    ]))
+    .unwrap();
+    let versions = plan["functions"][0]["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 4, "{plan:#}");
+    assert!(versions.iter().all(|d| d["keep"] == true), "{plan:#}");
+    // Rollback: live back to the version before it.
+    let live: u64 = stack.function("status")["aliases"][0]["weights"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let out = release(&["rollback", &function]);
+    assert!(
+        out.contains(&format!("live {live} → {}", live - 1)),
+        "{out}"
+    );
+    assert_eq!(
+        live_weights(stack, "status"),
+        json!({ (live - 1).to_string(): 1.0 })
+    );
 }
 
 /// `feedback-ops release deploy`: prints the events, exits 0 on success and 2 on a

@@ -1,0 +1,227 @@
+//! `feedback-ops release prune` and `release rollback` against moto's Lambda API, with
+//! functions created, versioned, aliased (a canary's additional version included) and
+//! tagged there as CloudFormation and CodeDeploy leave them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionCode, Runtime};
+use feedback_tests::{moto, sdk_config};
+use serde_json::Value;
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// A function of stack `stack` with versions 1 to `versions` published and `live` on
+/// `live`, with `canary` (a version and its weight) as its additional version.
+async fn function(
+    lambda: &aws_sdk_lambda::Client,
+    stack: &str,
+    versions: u32,
+    live: &str,
+    canary: Option<(&str, f64)>,
+) -> String {
+    let config = sdk_config(&moto().endpoint).await;
+    let role = aws_sdk_iam::Client::new(&config)
+        .create_role()
+        .role_name(format!("{stack}-role"))
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn;
+    let name = format!("{stack}-StatusFunction");
+    lambda
+        .create_function()
+        .function_name(&name)
+        .runtime(Runtime::Providedal2023)
+        .role(role)
+        .handler("bootstrap")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(b"build 0".to_vec()))
+                .build(),
+        )
+        .tags("aws:cloudformation:stack-name", stack)
+        .tags("aws:cloudformation:logical-id", "StatusFunction")
+        .send()
+        .await
+        .unwrap();
+    for n in 1..=versions {
+        lambda
+            .update_function_code()
+            .function_name(&name)
+            .zip_file(Blob::new(format!("build {n}").into_bytes()))
+            .send()
+            .await
+            .unwrap();
+        let published = lambda
+            .publish_version()
+            .function_name(&name)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(published.version(), Some(n.to_string().as_str()));
+    }
+    let mut alias = lambda
+        .create_alias()
+        .function_name(&name)
+        .name("live")
+        .function_version(live);
+    if let Some((version, weight)) = canary {
+        alias = alias.routing_config(
+            AliasRoutingConfiguration::builder()
+                .additional_version_weights(version, weight)
+                .build(),
+        );
+    }
+    alias.send().await.unwrap();
+    name
+}
+
+async fn remaining(lambda: &aws_sdk_lambda::Client, name: &str) -> Vec<String> {
+    lambda
+        .list_versions_by_function()
+        .function_name(name)
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .iter()
+        .filter_map(|v| v.version().map(str::to_owned))
+        .collect()
+}
+
+fn release(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .arg("release")
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn unique_stack() -> String {
+    format!("prune-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+#[tokio::test]
+async fn prune_keeps_the_canary_the_rollback_targets_and_the_newest_and_only_in_its_stack() {
+    let lambda = aws_sdk_lambda::Client::new(&sdk_config(&moto().endpoint).await);
+    let (stack, other_stack) = (unique_stack(), unique_stack());
+    let name = function(&lambda, &stack, 9, "6", Some(("7", 0.1))).await;
+    let other = function(&lambda, &other_stack, 9, "9", None).await;
+    let endpoint = moto().endpoint.clone();
+
+    // The plan first: nothing deleted.
+    let (code, out, err) = release(&[
+        "prune",
+        "--stack",
+        &stack,
+        "--dry-run",
+        "--json",
+        "--endpoint",
+        &endpoint,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let plan: Value = serde_json::from_str(&out).unwrap();
+    let deleted: Vec<&str> = plan["functions"][0]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["keep"] == false)
+        .map(|d| d["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, ["1", "2", "8"], "{plan:#}");
+    assert_eq!(
+        remaining(&lambda, &name).await.len(),
+        10,
+        "a dry run deletes nothing"
+    );
+
+    let (code, out, err) = release(&["prune", "--stack", &stack, "--endpoint", &endpoint]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("deleted") && out.contains("routes part of its traffic"),
+        "{out}"
+    );
+    assert_eq!(
+        remaining(&lambda, &name).await,
+        ["$LATEST", "3", "4", "5", "6", "7", "9"]
+    );
+    assert_eq!(
+        remaining(&lambda, &other).await.len(),
+        10,
+        "another stack's functions are untouched"
+    );
+
+    // Idempotent.
+    let (code, out, _) = release(&["prune", "--function", &name, "--endpoint", &endpoint]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("deleted"), "{out}");
+
+    // Rollback: live back one version, the canary weight gone; --to a retained
+    // version; a deleted version refused.
+    let (code, out, err) = release(&["rollback", &name, "--endpoint", &endpoint]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("live 6 → 5"), "{out}");
+    let live = lambda
+        .get_alias()
+        .function_name(&name)
+        .name("live")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.function_version(), Some("5"));
+    assert!(
+        live.routing_config()
+            .and_then(|r| r.additional_version_weights())
+            .is_none_or(std::collections::HashMap::is_empty)
+    );
+    let (code, _, _) = release(&["rollback", &name, "--to", "9", "--endpoint", &endpoint]);
+    assert_eq!(code, 0);
+    let (code, _, err) = release(&["rollback", &name, "--to", "2", "--endpoint", &endpoint]);
+    assert_eq!(code, 2);
+    assert!(err.contains("version 2 cannot be rolled back to"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn an_unreachable_endpoint_or_an_unknown_stack_is_one_line_and_a_failure() {
+    for args in [
+        vec![
+            "prune",
+            "--function",
+            "f",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+        vec!["rollback", "f", "--endpoint", "http://127.0.0.1:9"],
+    ] {
+        let (code, _, err) = release(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("f:"), "{err}");
+    }
+    let (code, _, err) = release(&[
+        "prune",
+        "--stack",
+        "no-such-stack",
+        "--endpoint",
+        &moto().endpoint,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no function carries the tag"), "{err}");
+    let (code, _, _) = release(&["prune"]);
+    assert_eq!(code, 2, "--stack or --function is required");
+}

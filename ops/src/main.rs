@@ -569,11 +569,12 @@ fn impact(
 ) -> Result<()> {
     known(graph, name)?;
     let impacts = graph.impact(name);
+    let starved = graph.starved(name);
     if json {
         writeln!(
             out,
             "{}",
-            serde_json::json!({"failed": name, "breaks": impacts})
+            serde_json::json!({"failed": name, "breaks": impacts, "starves": starved})
         )?;
         return Ok(());
     }
@@ -590,6 +591,25 @@ fn impact(
             style.red(&impact.node),
             impact.path.join(" ← ")
         )?;
+    }
+    if !starved.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            style.bold(&format!(
+                "and {} it feeds starve (no input, not broken):",
+                starved.len()
+            ))
+        )?;
+        let width = starved.iter().map(|i| i.node.len()).max().unwrap_or(0);
+        for impact in starved {
+            writeln!(
+                out,
+                "  {:<width$}  via {}",
+                impact.node,
+                impact.path.join(" → ")
+            )?;
+        }
     }
     Ok(())
 }

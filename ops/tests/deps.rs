@@ -136,6 +136,15 @@ fn impact_of_the_table_and_the_queue_is_transitive_with_paths() {
         names,
         BTreeSet::from(["add-comments", "feedback-api", "pre-traffic-hook", "status"])
     );
+    // Its consumer is not broken but starved, and said so.
+    let starved: BTreeSet<&str> = queue["starves"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["node"].as_str().unwrap())
+        .collect();
+    assert!(starved.contains("push-to-db"), "{queue}");
+    assert!(starved.is_disjoint(&names));
 }
 
 #[test]

@@ -95,6 +95,33 @@ impl Graph {
         }
         impacts
     }
+
+    /// What `name` feeds and so starves if it fails — consumers, not callers: every
+    /// function or queue reached by following `depends` edges out of it (the queue's
+    /// consumer, the consumer's own queues), except what [`Graph::impact`] already
+    /// lists as broken; each with its chain (`[queue, push-to-db]`), nearest first.
+    pub fn starved(&self, name: &str) -> Vec<Impact> {
+        let broken: BTreeSet<String> = self.impact(name).into_iter().map(|i| i.node).collect();
+        let mut seen = BTreeSet::from([name.to_owned()]);
+        let mut queue = VecDeque::from([vec![name.to_owned()]]);
+        let mut starved = Vec::new();
+        while let Some(path) = queue.pop_front() {
+            let last = path.last().map_or("", String::as_str);
+            for fed in self.depends_on(last) {
+                let flows = matches!(self.kind(fed), Some(Kind::Function | Kind::Queue));
+                if flows && !broken.contains(fed) && seen.insert(fed.to_owned()) {
+                    let mut longer = path.clone();
+                    longer.push(fed.to_owned());
+                    starved.push(Impact {
+                        node: fed.to_owned(),
+                        path: longer.clone(),
+                    });
+                    queue.push_back(longer);
+                }
+            }
+        }
+        starved
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +178,28 @@ mod tests {
             ]
         );
         assert!(graph().impact("api").is_empty());
+    }
+
+    #[test]
+    fn a_failed_queue_starves_its_consumer_which_impact_alone_does_not_list() {
+        let graph = graph();
+        assert!(!graph.impact("queue").iter().any(|i| i.node == "push"));
+        let queue_starves = graph.starved("queue");
+        let starved: Vec<(&str, Vec<&str>)> = queue_starves
+            .iter()
+            .map(|i| (i.node.as_str(), i.path.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            starved,
+            [
+                ("dlq", vec!["queue", "dlq"]),
+                ("push", vec!["queue", "push"])
+            ]
+        );
+        // A table feeds nothing; the API's failure starves what it calls.
+        assert!(graph.starved("table").is_empty());
+        let from_api: Vec<String> = graph.starved("api").into_iter().map(|i| i.node).collect();
+        assert_eq!(from_api, ["add", "queue", "dlq", "push"]);
     }
 
     #[test]

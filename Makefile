@@ -64,6 +64,8 @@ test: check-toolchain $(MOTO_SERVER) lint check-template build-functions ## Form
 	@# The binary build-functions made: `cargo run -p feedback-ops` alone would unify
 	@# features differently and compile the AWS SDK a second time.
 	$(TARGET_DIR)/debug/feedback-ops deps check
+	@echo "==> $(ELAPSED) feedback-ops release classify (what the last commit would release, and how)"
+	$(TARGET_DIR)/debug/feedback-ops release classify --base HEAD~1
 	@$(MAKE) --no-print-directory browser-test
 
 browser-test: check-chromium $(BROWSER_PYTEST) build-functions ## The feedback page and the ops console in headless Chromium; screenshots in target/screenshots/.

@@ -48,7 +48,9 @@ Examples:
   (run the stack with --time-scale 30 to see a 5-minute canary in 10 s)
   feedback-ops release prune --stack online-feedback-prod --dry-run   what n-3 would delete
   feedback-ops release prune --function my-fn --keep 5 --endpoint http://127.0.0.1:3000
-  feedback-ops release rollback online-feedback-prod-StatusFunction-AbC123   live back one version";
+  feedback-ops release rollback online-feedback-prod-StatusFunction-AbC123   live back one version
+  feedback-ops release classify --base v1.2.0       which functions the change releases, and how
+  sam deploy --parameter-overrides $(feedback-ops release classify --sam-parameters)";
 
 #[derive(Subcommand)]
 enum ReleaseCommand {
@@ -65,6 +67,28 @@ enum ReleaseCommand {
     /// canary weight; on AWS or any Lambda-compatible API.
     #[command(after_help = RELEASE_EXAMPLES)]
     Rollback(RollbackArgs),
+    /// Which functions a change releases, and how: each change's class (code,
+    /// configuration, interface, permissions, data, observability), its risk, the
+    /// rollout for it, and what each function's failure would break.
+    #[command(after_help = RELEASE_EXAMPLES)]
+    Classify(ClassifyArgs),
+}
+
+#[derive(clap::Args)]
+struct ClassifyArgs {
+    /// Where the change starts (default: the merge base of HEAD with main).
+    #[arg(long)]
+    base: Option<String>,
+    /// Where it ends.
+    #[arg(long, default_value = "HEAD")]
+    head: String,
+    /// The classification as JSON.
+    #[arg(long, conflicts_with = "sam_parameters")]
+    json: bool,
+    /// Only the parameter override `sam deploy --parameter-overrides` takes for the
+    /// rollout, as `DeploymentType=…`.
+    #[arg(long)]
+    sam_parameters: bool,
 }
 
 /// Where the Lambda API is.
@@ -263,6 +287,7 @@ fn main() -> ExitCode {
         Command::Release(ReleaseCommand::Deploy(args)) => release_deploy(args),
         Command::Release(ReleaseCommand::Prune(args)) => release_prune(&args),
         Command::Release(ReleaseCommand::Rollback(args)) => release_rollback(&args),
+        Command::Release(ReleaseCommand::Classify(args)) => release_classify(&args),
     };
     match result {
         Ok(code) => code,
@@ -340,6 +365,62 @@ fn release_prune(args: &PruneArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn release_classify(args: &ClassifyArgs) -> Result<ExitCode> {
+    use feedback_ops::release::classify;
+    let repo = std::env::current_dir()?;
+    let base = if let Some(base) = &args.base {
+        base.clone()
+    } else {
+        let output = std::process::Command::new("git")
+            .args(["merge-base", "main", &args.head])
+            .output()
+            .context("run git")?;
+        if !output.status.success() {
+            bail!("no merge base of {} with main: pass --base REF", args.head);
+        }
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let answer = classify::classify(&repo, &base, &args.head)?;
+    let mut out = std::io::stdout().lock();
+    if args.sam_parameters {
+        writeln!(out, "DeploymentType={}", answer.rollout)?;
+    } else if args.json {
+        writeln!(out, "{}", serde_json::to_string(&answer)?)?;
+    } else {
+        writeln!(out, "risk {:?}, rollout {}", answer.risk, answer.rollout)?;
+        if answer.functions.is_empty() {
+            writeln!(out, "no function needs a release")?;
+        }
+        for function in &answer.functions {
+            writeln!(
+                out,
+                "{}: {:?} ({:?} risk, {}); if it fails: {}",
+                function.name,
+                function.classes,
+                function.risk,
+                function.rollout,
+                if function.impact.is_empty() {
+                    "nothing else".to_owned()
+                } else {
+                    function.impact.join(", ")
+                }
+            )?;
+            for reason in &function.reasons {
+                writeln!(out, "  {reason}")?;
+            }
+        }
+        for resource in answer.resources.iter().filter(|r| r.warning.is_some()) {
+            writeln!(
+                out,
+                "WARNING {}: {}",
+                resource.logical_id,
+                resource.warning.as_deref().unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn release_rollback(args: &RollbackArgs) -> Result<ExitCode> {

@@ -5,7 +5,9 @@
 //! | `deploy.rs` | `release deploy`: a release of a running local stack, through its ops API |
 //! | `prune.rs` | `release prune`: keep n-3 (and whatever an alias or a deployment needs), delete the rest, on any Lambda API |
 //! | `rollback.rs` | `release rollback`: `live` back to the previous (or a given) version, on any Lambda API |
+//! | `classify.rs` | `release classify`: which functions a diff releases, with which risk and rollout |
 
+pub mod classify;
 pub mod deploy;
 pub mod prune;
 pub mod rollback;

@@ -1,0 +1,221 @@
+//! `feedback-ops release classify` on commits made in a temporary clone of this
+//! repository: each kind of change gives its functions, classes, risk and rollout.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A fresh clone of the repository's HEAD, with the working tree's template and
+/// manifests (the change under test may not be committed yet).
+fn clone() -> (tempfile::TempDir, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let status = Command::new("git")
+        .args(["clone", "--quiet", "--no-hardlinks"])
+        .arg(&root)
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::copy(root.join("template.yaml"), repo.join("template.yaml")).unwrap();
+    git(
+        &repo,
+        &[
+            "commit",
+            "--quiet",
+            "--allow-empty",
+            "-am",
+            "the working tree's template",
+        ],
+    );
+    (dir, repo)
+}
+
+/// Commits `edit` of `file` and classifies that commit.
+fn classify_edit(repo: &Path, file: &str, edit: impl FnOnce(String) -> String) -> Value {
+    let path = repo.join(file);
+    let before = std::fs::read_to_string(&path).unwrap();
+    let after = edit(before.clone());
+    assert_ne!(before, after, "the edit of {file} changed nothing");
+    std::fs::write(&path, after).unwrap();
+    git(repo, &["commit", "--quiet", "-am", "change"]);
+    let output = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .current_dir(repo)
+        .args(["release", "classify", "--base", "HEAD~1", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn names(answer: &Value) -> Vec<&str> {
+    answer["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect()
+}
+
+fn function<'a>(answer: &'a Value, name: &str) -> &'a Value {
+    answer["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {answer}"))
+}
+
+#[test]
+fn each_kind_of_change_gets_its_functions_class_risk_and_rollout() {
+    let (_dir, repo) = clone();
+
+    let docs = classify_edit(&repo, "README.md", |t| t + "\nA line of docs.\n");
+    assert!(names(&docs).is_empty(), "{docs}");
+    assert_eq!(docs["risk"], "low");
+
+    let code = classify_edit(&repo, "functions/status/src/lib.rs", |t| {
+        t + "\n// a change\n"
+    });
+    assert_eq!(names(&code), ["status"]);
+    assert_eq!(
+        function(&code, "status")["classes"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(code["rollout"], "Canary10Percent5Minutes");
+    assert!(
+        function(&code, "status")["impact"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "feedback-api")
+    );
+
+    let shared = classify_edit(&repo, "shared/feedback/src/lib.rs", |t| {
+        t + "\n// a change\n"
+    });
+    assert_eq!(
+        names(&shared),
+        ["add-comments", "get-all-comments", "push-to-db", "status"]
+    );
+
+    let iam = classify_edit(&repo, "template.yaml", |t| {
+        t.replacen(
+            "Action: dynamodb:DescribeTable",
+            "Action: [dynamodb:DescribeTable, dynamodb:Scan]",
+            1,
+        )
+    });
+    assert_eq!(names(&iam), ["status"]);
+    assert_eq!(
+        function(&iam, "status")["classes"],
+        serde_json::json!(["permissions"])
+    );
+    assert_eq!(iam["risk"], "high");
+    assert_eq!(iam["rollout"], "Linear10PercentEvery1Minute");
+
+    let environment = classify_edit(&repo, "template.yaml", |t| {
+        t.replacen(
+            "          DLQ_URL: !Ref CommentsDlq",
+            "          DLQ_URL: !Ref CommentsDlq\n          RELEASE_MARK: \"2\"",
+            1,
+        )
+    });
+    assert_eq!(
+        function(&environment, "status")["classes"],
+        serde_json::json!(["configuration"])
+    );
+    assert_eq!(environment["risk"], "medium");
+
+    let key = classify_edit(&repo, "template.yaml", |t| {
+        t.replacen(
+            "- { AttributeName: pk, KeyType: HASH }",
+            "- { AttributeName: id, KeyType: HASH }",
+            1,
+        )
+    });
+    assert!(names(&key).is_empty(), "no function's own change: {key}");
+    assert_eq!(key["risk"], "high");
+    let table = &key["resources"][0];
+    assert_eq!(table["class"], "data");
+    assert!(
+        table["warning"]
+            .as_str()
+            .unwrap()
+            .contains("replaces the table"),
+        "{table}"
+    );
+
+    let route = classify_edit(&repo, "template.yaml", |t| {
+        t.replacen("Path: /status/{id}", "Path: /statuses/{id}", 1)
+    });
+    assert_eq!(
+        function(&route, "status")["classes"],
+        serde_json::json!(["interface"])
+    );
+
+    let sam = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .current_dir(&repo)
+        .args([
+            "release",
+            "classify",
+            "--base",
+            "HEAD~3",
+            "--sam-parameters",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&sam.stdout).trim(),
+        "DeploymentType=Linear10PercentEvery1Minute"
+    );
+}
+
+#[test]
+fn an_unknown_ref_or_a_broken_template_is_one_line() {
+    let (_dir, repo) = clone();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+            .current_dir(&repo)
+            .args(["release", "classify"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let unknown = run(&["--base", "no-such-ref"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        err.contains("is not a commit") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+
+    std::fs::write(repo.join("template.yaml"), "Resources: [unclosed").unwrap();
+    git(&repo, &["commit", "--quiet", "-am", "broken"]);
+    let broken = run(&["--base", "HEAD~1"]);
+    assert_eq!(broken.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        err.contains("template.yaml") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+}

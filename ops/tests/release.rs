@@ -224,4 +224,28 @@ fn an_unreachable_endpoint_or_an_unknown_stack_is_one_line_and_a_failure() {
     assert!(err.contains("no function carries the tag"), "{err}");
     let (code, _, _) = release(&["prune"]);
     assert_eq!(code, 2, "--stack or --function is required");
+
+    let no_credentials = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .args([
+            "release",
+            "prune",
+            "--function",
+            "f",
+            "--region",
+            "eu-west-1",
+        ])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&no_credentials.stderr);
+    assert_eq!(no_credentials.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no AWS credentials") && err.trim().lines().count() == 1,
+        "{err}"
+    );
 }

@@ -32,5 +32,26 @@ pub async fn lambda_client(endpoint: Option<&str>, region: Option<&str>) -> aws_
 pub fn sdk_error<E: std::error::Error + 'static>(
     error: &aws_sdk_lambda::error::SdkError<E>,
 ) -> String {
-    aws_sdk_lambda::error::DisplayErrorContext(error).to_string()
+    one_line(&aws_sdk_lambda::error::DisplayErrorContext(error).to_string())
+}
+
+/// An SDK error's text as one line; the credential chain's long account of every
+/// provider it tried becomes what to do.
+pub fn one_line(message: &str) -> String {
+    if message.contains("no credentials found in chain") {
+        return "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or pass --endpoint for a local Lambda API)".to_owned();
+    }
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_sdk_error_is_one_line_and_missing_credentials_say_what_to_do() {
+        let chain = "dispatch failure: other: the credential provider was not enabled: no credentials found in chain. Attempted:\n  Environment: not set\n  Profile: not enabled";
+        assert!(one_line(chain).starts_with("no AWS credentials: set AWS_PROFILE"));
+        assert_eq!(one_line("a\n  b\tc"), "a b c");
+    }
 }

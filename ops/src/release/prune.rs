@@ -27,7 +27,13 @@ pub struct FunctionPrune {
 pub struct PruneError(pub String);
 
 /// Every published version of `function` (paged).
-async fn versions(lambda: &aws_sdk_lambda::Client, function: &str) -> Result<Vec<u64>, PruneError> {
+///
+/// # Errors
+/// [`PruneError`] when the API cannot list them.
+pub async fn versions(
+    lambda: &aws_sdk_lambda::Client,
+    function: &str,
+) -> Result<Vec<u64>, PruneError> {
     let mut numbers = Vec::new();
     let mut pages = lambda
         .list_versions_by_function()

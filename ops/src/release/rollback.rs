@@ -75,26 +75,12 @@ async fn previous(
             "{function}: live points to {live:?}, not a published version"
         ))
     })?;
-    let mut older = Vec::new();
-    let mut pages = lambda
-        .list_versions_by_function()
-        .function_name(function)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            RollbackError(format!(
-                "{function}: cannot list its versions: {}",
-                sdk_error(&e)
-            ))
-        })?;
-        older.extend(
-            page.versions()
-                .iter()
-                .filter_map(|v| v.version()?.parse::<u64>().ok())
-                .filter(|v| *v < live),
-        );
-    }
+    let older: Vec<u64> = super::prune::versions(lambda, function)
+        .await
+        .map_err(|e| RollbackError(e.0))?
+        .into_iter()
+        .filter(|v| *v < live)
+        .collect();
     older
         .into_iter()
         .max()

@@ -40,7 +40,7 @@ pub enum Status {
 pub struct Event {
     /// When, ms since the epoch.
     pub at_ms: u64,
-    /// What: `Created`, `HookStarted`, `HookSucceeded`, `HookFailed`, `TrafficShifted`,
+    /// What: `Created`, `VersionPublished`, `HookStarted`, `HookSucceeded`, `HookFailed`, `TrafficShifted`,
     /// `AlarmStateChanged`, `RollingBack`, `RolledBack`, `Promoted`, `VersionsPruned`,
     /// `Succeeded`, `Failed`, `Stopped`.
     pub kind: &'static str,
@@ -117,6 +117,8 @@ pub struct Plan {
     pub time_scale: f64,
     /// How many versions before the live one a success keeps (the talk's n-3).
     pub keep: usize,
+    /// The new version's `CodeSha256`, for its `VersionPublished` event.
+    pub code_sha256: String,
 }
 
 /// A hook execution a deployment waits for: (deployment id, execution id).
@@ -198,20 +200,31 @@ impl Deployments {
             to_version: plan.to_version.clone(),
             weights,
             alarms: plan.alarms.clone(),
-            events: vec![Event {
-                at_ms: now,
-                kind: "Created",
-                message: format!(
-                    "deploy version {} of {} ({}) with {}; {} now on {}",
-                    plan.to_version,
-                    plan.function.spec.name,
-                    plan.function.spec.function_name,
-                    plan.config.name,
-                    plan.alias,
-                    plan.from_version
-                ),
-                weights: None,
-            }],
+            events: vec![
+                Event {
+                    at_ms: now,
+                    kind: "Created",
+                    message: format!(
+                        "deploy version {} of {} ({}) with {}; {} now on {}",
+                        plan.to_version,
+                        plan.function.spec.name,
+                        plan.function.spec.function_name,
+                        plan.config.name,
+                        plan.alias,
+                        plan.from_version
+                    ),
+                    weights: None,
+                },
+                Event {
+                    at_ms: now,
+                    kind: "VersionPublished",
+                    message: format!(
+                        "version {} of {} published (CodeSha256 {})",
+                        plan.to_version, plan.function.spec.function_name, plan.code_sha256
+                    ),
+                    weights: None,
+                },
+            ],
             created_ms: now,
         });
         id

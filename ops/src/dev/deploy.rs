@@ -134,6 +134,7 @@ pub async fn start(shared: &Arc<Shared>, request: DeployRequest) -> Result<Strin
         hook,
         time_scale: f64::from(shared.time_scale),
         keep: KEEP_VERSIONS,
+        code_sha256: published.code.sha256(),
     };
     let id = shared.deployments.create(&plan);
     let deployments = shared.deployments.clone();

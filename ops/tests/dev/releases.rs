@@ -184,6 +184,7 @@ fn breaking_configuration_changes_under_traffic_are_rolled_back_and_every_retrie
     assert_eq!(deployment["to_version"], "3");
     let kinds = kinds(&deployment);
     for kind in [
+        "VersionPublished",
         "HookSucceeded",
         "TrafficShifted",
         "RollingBack",

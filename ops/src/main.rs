@@ -325,13 +325,22 @@ fn release_deploy(args: DeployArgs) -> Result<ExitCode> {
     })
 }
 
+/// Runs one of the CLI's AWS calls on a single-threaded runtime.
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work))
+}
+
 fn release_prune(args: &PruneArgs) -> Result<ExitCode> {
     use feedback_ops::release::{lambda_client, prune};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let report = runtime.block_on(async {
-        let lambda = lambda_client(args.target.endpoint.as_deref(), args.target.region.as_deref()).await;
+    let report = block_on(async {
+        let lambda = lambda_client(
+            args.target.endpoint.as_deref(),
+            args.target.region.as_deref(),
+        )
+        .await;
         let functions = match &args.stack {
             Some(stack) => {
                 let found: Vec<String> = live::stack_functions(&lambda, stack)
@@ -340,14 +349,16 @@ fn release_prune(args: &PruneArgs) -> Result<ExitCode> {
                     .map(|f| f.function_name)
                     .collect();
                 if found.is_empty() {
-                    bail!("no function carries the tag aws:cloudformation:stack-name = {stack}: is the stack deployed in this region?");
+                    bail!(
+                        "no function carries the tag aws:cloudformation:stack-name = {stack}: is the stack deployed in this region?"
+                    );
                 }
                 found
             }
             None => args.function.clone(),
         };
         Ok(prune::prune(&lambda, &functions, args.keep, args.dry_run).await?)
-    })?;
+    })??;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(
@@ -370,17 +381,9 @@ fn release_prune(args: &PruneArgs) -> Result<ExitCode> {
 fn release_classify(args: &ClassifyArgs) -> Result<ExitCode> {
     use feedback_ops::release::classify;
     let repo = std::env::current_dir()?;
-    let base = if let Some(base) = &args.base {
-        base.clone()
-    } else {
-        let output = std::process::Command::new("git")
-            .args(["merge-base", "main", &args.head])
-            .output()
-            .context("run git")?;
-        if !output.status.success() {
-            bail!("no merge base of {} with main: pass --base REF", args.head);
-        }
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    let base = match &args.base {
+        Some(base) => base.clone(),
+        None => classify::merge_base(&repo, "main", &args.head)?,
     };
     let answer = classify::classify(&repo, &base, &args.head)?;
     let mut out = std::io::stdout().lock();
@@ -425,17 +428,14 @@ fn release_classify(args: &ClassifyArgs) -> Result<ExitCode> {
 
 fn release_rollback(args: &RollbackArgs) -> Result<ExitCode> {
     use feedback_ops::release::{lambda_client, rollback};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let (from, to) = runtime.block_on(async {
+    let (from, to) = block_on(async {
         let lambda = lambda_client(
             args.target.endpoint.as_deref(),
             args.target.region.as_deref(),
         )
         .await;
         rollback::rollback(&lambda, &args.function, args.to.as_deref()).await
-    })?;
+    })??;
     writeln!(
         std::io::stdout().lock(),
         "{}: live {from} → {to}",
@@ -752,15 +752,12 @@ fn live_report(
     template: &Template,
     style: &Style,
 ) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let functions = runtime.block_on(async {
+    let functions = block_on(async {
         let lambda =
             feedback_ops::release::lambda_client(args.endpoint.as_deref(), args.region.as_deref())
                 .await;
         live::stack_functions(&lambda, stack).await
-    })?;
+    })??;
     if functions.is_empty() {
         bail!(
             "no function carries the tag aws:cloudformation:stack-name = {stack}: is the stack deployed in this region?"

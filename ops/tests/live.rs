@@ -3,32 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{FunctionCode, Runtime};
 use feedback_tests::{moto, sdk_config};
 use local_cloud::cloudformation::{Template, talk_name};
-
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// Creates the template's functions in moto under stack `stack`, with the template's
 /// tags; `add-comments` gets two versions and `live` on the second.
 async fn deploy(stack: &str) -> aws_sdk_lambda::Client {
     let config = sdk_config(&moto().endpoint).await;
-    let iam = aws_sdk_iam::Client::new(&config);
     let lambda = aws_sdk_lambda::Client::new(&config);
-    let role = iam
-        .create_role()
-        .role_name(format!("{stack}-role"))
-        .assume_role_policy_document(TRUST)
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap()
-        .arn;
+    let role = common::role(stack).await;
     let template =
         Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml")).unwrap();
     for (id, resource) in template.resources() {
@@ -37,20 +26,18 @@ async fn deploy(stack: &str) -> aws_sdk_lambda::Client {
         }
         let function_name = format!("{stack}-{id}-x1y2");
         let tags = &resource["Properties"]["Tags"];
-        lambda
-            .create_function()
-            .function_name(&function_name)
-            .runtime(Runtime::Providedal2023)
-            .role(&role)
-            .handler("bootstrap")
-            .code(FunctionCode::builder().zip_file(Blob::new(zip())).build())
-            .tags("aws:cloudformation:stack-name", stack)
-            .tags("aws:cloudformation:logical-id", id)
-            .tags("Upstream", tags["Upstream"].as_str().unwrap())
-            .tags("Downstream", tags["Downstream"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        common::create_function(
+            &lambda,
+            &function_name,
+            &role,
+            &[
+                ("aws:cloudformation:stack-name", stack),
+                ("aws:cloudformation:logical-id", id),
+                ("Upstream", tags["Upstream"].as_str().unwrap()),
+                ("Downstream", tags["Downstream"].as_str().unwrap()),
+            ],
+        )
+        .await;
         // add-comments has two versions, so its live alias must resolve to the second.
         let versions = if talk_name(id) == "add-comments" {
             2

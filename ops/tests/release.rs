@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::process::Command;
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{AliasRoutingConfiguration, FunctionCode, Runtime};
+use aws_sdk_lambda::types::AliasRoutingConfiguration;
 use feedback_tests::{moto, sdk_config};
 use serde_json::Value;
-
-const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// A function of stack `stack` with versions 1 to `versions` published and `live` on
 /// `live`, with `canary` (a version and its weight) as its additional version.
@@ -22,34 +22,18 @@ async fn function(
     live: &str,
     canary: Option<(&str, f64)>,
 ) -> String {
-    let config = sdk_config(&moto().endpoint).await;
-    let role = aws_sdk_iam::Client::new(&config)
-        .create_role()
-        .role_name(format!("{stack}-role"))
-        .assume_role_policy_document(TRUST)
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap()
-        .arn;
     let name = format!("{stack}-StatusFunction");
-    lambda
-        .create_function()
-        .function_name(&name)
-        .runtime(Runtime::Providedal2023)
-        .role(role)
-        .handler("bootstrap")
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(b"build 0".to_vec()))
-                .build(),
-        )
-        .tags("aws:cloudformation:stack-name", stack)
-        .tags("aws:cloudformation:logical-id", "StatusFunction")
-        .send()
-        .await
-        .unwrap();
+    let role = common::role(stack).await;
+    common::create_function(
+        lambda,
+        &name,
+        &role,
+        &[
+            ("aws:cloudformation:stack-name", stack),
+            ("aws:cloudformation:logical-id", "StatusFunction"),
+        ],
+    )
+    .await;
     for n in 1..=versions {
         lambda
             .update_function_code()

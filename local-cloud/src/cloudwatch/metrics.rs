@@ -6,6 +6,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
+/// How far out of time order a point may arrive (an EMF line carries its writer's
+/// timestamp): [`MetricStore::values`] reads back this far past its window.
+const ARRIVAL_SLACK_MS: u64 = 5_000;
+
 /// How many points the store keeps.
 const MAX_POINTS: usize = 100_000;
 
@@ -113,8 +117,15 @@ impl MetricStore {
         since_ms: u64,
     ) -> Vec<(u64, f64)> {
         let points = self.lock();
-        points
+        // Points arrive in time order (give or take a line's own clock), so an alarm's
+        // window is read from the newest back, not by scanning the whole store each tick.
+        let recent = points
             .iter()
+            .rev()
+            .take_while(|p| p.timestamp_ms.saturating_add(ARRIVAL_SLACK_MS) >= since_ms)
+            .count();
+        points
+            .range(points.len() - recent..)
             .filter(|p| p.timestamp_ms >= since_ms && p.namespace == namespace && p.name == name)
             .filter(|p| {
                 dimensions

@@ -21,7 +21,7 @@
 //! in `x-amzn-ErrorType` and the body `{"Type": "User", "Message": …}`. Requests are
 //! not authenticated: the server listens on loopback only.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -33,10 +33,10 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::function::Outcome;
+use super::host::Outcome;
 use super::versions::{
     Alias, AliasUpdate, ConfigurationUpdate, Function, Functions, LATEST, LambdaError, Version,
-    find,
+    find_function,
 };
 use crate::cloudformation::ACCOUNT;
 
@@ -117,16 +117,12 @@ fn named(
     name: &str,
     query: Option<String>,
 ) -> Result<(Arc<Function>, Option<String>), ApiError> {
-    let (function, in_name) = find(functions, name).ok_or_else(|| {
-        LambdaError::NotFound(format!(
-            "Function not found: arn:aws:lambda:{}:{ACCOUNT}:function:{name}",
-            functions
-                .values()
-                .next()
-                .map(|f| f.arn(None))
-                .and_then(|arn| arn.split(':').nth(3).map(str::to_owned))
-                .unwrap_or_default()
-        ))
+    let (function, in_name) = find_function(functions, name).ok_or_else(|| {
+        let arn = match functions.values().next() {
+            Some(any) if !name.starts_with("arn:") => super::invoked_arn(any.region(), name, None),
+            _ => name.to_owned(),
+        };
+        LambdaError::NotFound(format!("Function not found: {arn}"))
     })?;
     let qualifier = match (in_name, query) {
         (Some(a), Some(b)) if a != b => {
@@ -608,11 +604,6 @@ async fn list_tags(
     Path(arn): Path<String>,
 ) -> Result<Response, ApiError> {
     let (function, _) = named(&functions, &arn, None)?;
-    let tags: HashMap<&str, &str> = function
-        .spec
-        .tags
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let tags = &function.spec.tags;
     Ok(axum::Json(json!({ "Tags": tags })).into_response())
 }

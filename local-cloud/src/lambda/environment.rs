@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use ops_wire::trace::{SegmentId, TraceId};
 use serde_json::json;
 
-use super::function::{
+use super::host::{
     EnvironmentState, FunctionHost, INIT_TIMEOUT, Invocation, Job, Outcome, TraceContext, lock,
 };
 use super::platform::{self, InvocationStatus, Report, ms};

@@ -7,7 +7,7 @@
 //! | `versions.rs` | a function: `$LATEST`, published versions, aliases and their weights, routing |
 //! | `code.rs` | a version's code: the binary, its `CodeSha256`, the store that keeps it |
 //! | `api.rs` | the Lambda API (`/2015-03-31/…`), wire-compatible with AWS's |
-//! | `function.rs` | one version running: its environments, the invocations waiting, faults, counters |
+//! | `host.rs` | one version running: its environments, the invocations waiting, faults, counters |
 //! | `environment.rs` | one execution environment's life: spawn, init, invoke, timeout, restart |
 //! | `platform.rs` | `START`, `END`, `REPORT`, `INIT_REPORT` lines |
 //! | `metrics.rs` | the `AWS/Lambda` metrics |
@@ -18,7 +18,7 @@ pub mod api;
 mod binaries;
 mod code;
 mod environment;
-mod function;
+mod host;
 mod metrics;
 mod platform;
 mod process;
@@ -28,7 +28,7 @@ mod versions;
 
 pub use binaries::{BuildError, cargo_build, prebuilt};
 pub use code::{Code, CodeStore};
-pub use function::{
+pub use host::{
     Counters, EnvironmentInfo, EnvironmentState, FunctionHost, HostConfig, Invocation, Observers,
     Outcome, ShuttingDown, TraceContext, invoked_arn,
 };
@@ -37,5 +37,5 @@ pub use process::{LambdaEnvironment, log_stream_name, read_lines};
 pub use runtime_api::{RuntimeAnswer, RuntimeApi, RuntimeEvent};
 pub use versions::{
     Alias, AliasUpdate, Configuration, ConfigurationUpdate, Function, FunctionSetup, Functions,
-    LATEST, LambdaError, Version, find,
+    LATEST, LambdaError, Version, find_function,
 };

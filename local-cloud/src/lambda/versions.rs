@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::code::{Code, CodeStore};
-use super::function::{
+use super::host::{
     Counters, EnvironmentInfo, FunctionHost, HostConfig, Invocation, Observers, TraceContext,
     invoked_arn, lock,
 };
@@ -270,6 +270,11 @@ impl Function {
             faults: Mutex::default(),
             state: Mutex::new(state),
         })
+    }
+
+    /// The region it runs in.
+    pub fn region(&self) -> &str {
+        &self.region
     }
 
     /// The function's ARN, qualified when `qualifier` is given.
@@ -796,7 +801,7 @@ pub type Functions = BTreeMap<String, Arc<Function>>;
 
 /// The function a Lambda API caller names — by physical name, by ARN, or as
 /// `name:qualifier` — and the qualifier the name carries, if any.
-pub fn find<'a>(
+pub fn find_function<'a>(
     functions: &'a Functions,
     name: &str,
 ) -> Option<(&'a Arc<Function>, Option<String>)> {
@@ -1042,10 +1047,10 @@ mod tests {
             ),
             (format!("123456789012:function:{name}"), None),
         ] {
-            let (found, q) = find(&functions, &given).unwrap();
+            let (found, q) = find_function(&functions, &given).unwrap();
             assert_eq!(found.spec.function_name, name);
             assert_eq!(q.as_deref(), qualifier, "{given}");
         }
-        assert!(find(&functions, "other").is_none());
+        assert!(find_function(&functions, "other").is_none());
     }
 }

@@ -285,12 +285,12 @@ async fn create_deployment(
     State(shared): State<Arc<Shared>>,
     body: String,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let request: super::deploy::DeployRequest = serde_json::from_str(&body).map_err(|error| {
+    let request: super::deployments::DeployRequest = serde_json::from_str(&body).map_err(|error| {
         ApiError::BadRequest(format!(
             "expected {{\"function\": \"push-to-db\", \"config\": \"Canary10Percent5Minutes\", \"environment\": {{…}}, \"faults\": {{\"error_rate\": 0.3}}}} (all but function optional): {error}"
         ))
     })?;
-    let id = super::deploy::start(&shared, request).await?;
+    let id = super::deployments::start(&shared, request).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))))
 }
 

@@ -6,14 +6,14 @@
 //! |---|---|
 //! | `mod.rs` | the wiring: build, backend, functions, event sources, server, shutdown |
 //! | `api.rs` | the ops HTTP API under `/ops/api/` |
-//! | `deploy.rs` | releases: build, publish, and a CodeDeploy deployment through the preference |
+//! | `deployments.rs` | `POST /ops/api/deployments`: build, publish, and a CodeDeploy deployment through the preference |
 //! | `service_map.rs` | the service map from traces, beside the declared graph |
 //! | `web.rs` | the page and the console from `web/` |
 //! | `guard.rs` | loopback host names only (no DNS rebinding) |
 //! | `terminal.rs` | progress lines, the banner, the log tail |
 
 pub mod api;
-pub mod deploy;
+pub mod deployments;
 pub mod guard;
 pub mod service_map;
 pub mod terminal;
@@ -151,7 +151,7 @@ pub struct Shared {
     /// The deployments' hook functions, by logical id.
     pub hooks: Functions,
     /// Where a deployment's new code comes from.
-    pub code: deploy::CodeSource,
+    pub code: deployments::CodeSource,
     /// Held while a deployment is prepared: one build and publish at a time.
     pub preparing: tokio::sync::Mutex<()>,
     /// How many times faster than the template alarms and deployments run.
@@ -329,10 +329,10 @@ fn sample_interval(time_scale: u32) -> Duration {
 
 /// Where a deployment's new code comes from: cargo with the arguments the stack was
 /// built with, or the `--bin-dir` folder read again.
-fn code_source(options: &DevOptions, project: &Path) -> deploy::CodeSource {
+fn code_source(options: &DevOptions, project: &Path) -> deployments::CodeSource {
     match &options.bin_dir {
-        Some(dir) => deploy::CodeSource::Folder(dir.clone()),
-        None => deploy::CodeSource::Cargo {
+        Some(dir) => deployments::CodeSource::Folder(dir.clone()),
+        None => deployments::CodeSource::Cargo {
             project: project.to_path_buf(),
             args: build_args(options),
         },

@@ -158,6 +158,21 @@ fn commit(repo: &Path, reference: &str) -> Result<String, ClassifyError> {
         })
 }
 
+/// Where a change on `head` started: its merge base with `branch` (the default
+/// `--base`).
+///
+/// # Errors
+/// [`ClassifyError`] when there is none (an unknown branch, unrelated histories).
+pub fn merge_base(repo: &Path, branch: &str, head: &str) -> Result<String, ClassifyError> {
+    git(repo, &["merge-base", branch, head])
+        .map(|base| base.trim().to_owned())
+        .map_err(|_| {
+            ClassifyError(format!(
+                "no merge base of {head} with {branch}: pass --base REF"
+            ))
+        })
+}
+
 /// The workspace's packages: name → (folder, internal dependencies).
 fn packages(repo: &Path) -> Result<BTreeMap<String, (PathBuf, Vec<String>)>, ClassifyError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

@@ -235,14 +235,14 @@ fn check_reports_a_tag_the_wiring_does_not_have_as_extra() {
     let path = mutated(
         "extra",
         &[(
-            "        Downstream: DDB:comments-table\n\n  GetAllCommentsFunction",
-            "        Downstream: DDB:comments-table;SQS:comments-dlq\n\n  GetAllCommentsFunction",
+            "        Downstream: DDB:comments-table\n\n  StatusFunction",
+            "        Downstream: DDB:comments-table;SQS:comments-dlq\n\n  StatusFunction",
         )],
     );
     let (code, out, _) = deps_on(&path, &["check"]);
     assert_eq!(code, 1);
     assert!(
-        out.contains("extra: push-to-db → comments-dlq is in the tags but not wired"),
+        out.contains("extra: get-all-comments → comments-dlq is in the tags but not wired"),
         "{out}"
     );
 }

@@ -153,10 +153,11 @@ fn the_dependency_tags_match_the_wiring() {
 }
 
 #[test]
-fn the_queue_feeds_push_to_db_and_dead_letters_after_three_receives() {
+fn the_queue_feeds_push_to_db_and_dead_letters_after_ten_receives() {
     let template = template();
     let queue = &template["Resources"]["CommentsQueue"]["Properties"];
-    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 3);
+    // Ten receives with push-to-db's backoff: about 20 minutes of retries.
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 10);
     assert_eq!(
         queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0],
         "CommentsDlq"
@@ -177,6 +178,32 @@ fn the_queue_feeds_push_to_db_and_dead_letters_after_three_receives() {
         source["FunctionResponseTypes"],
         serde_json::json!(["ReportBatchItemFailures"])
     );
+}
+
+/// The statement of `function`'s policy with this `Sid`.
+fn statement<'t>(template: &'t Value, function: &str, sid: &str) -> &'t Value {
+    template["Resources"][function]["Properties"]["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["Statement"].as_array().unwrap())
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("{function} has no statement {sid}"))
+}
+
+#[test]
+fn push_to_db_may_send_only_to_the_dlq_and_delay_only_the_queues_messages() {
+    let template = template();
+    let push = &template["Resources"]["PushToDbFunction"]["Properties"];
+    let variables = &push["Environment"]["Variables"];
+    assert_eq!(variables["QUEUE_URL"]["Ref"], "CommentsQueue");
+    assert_eq!(variables["DLQ_URL"]["Ref"], "CommentsDlq");
+    let send = statement(&template, "PushToDbFunction", "DeadLetterPoison");
+    assert_eq!(send["Action"], "sqs:SendMessage");
+    assert_eq!(send["Resource"]["Fn::GetAtt"][0], "CommentsDlq");
+    let delay = statement(&template, "PushToDbFunction", "DelayRetries");
+    assert_eq!(delay["Action"], "sqs:ChangeMessageVisibility");
+    assert_eq!(delay["Resource"]["Fn::GetAtt"][0], "CommentsQueue");
 }
 
 #[test]

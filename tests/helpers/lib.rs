@@ -31,10 +31,14 @@ pub use xray::XrayDaemon;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use feedback::{CommentStore as _, DynamoCommentStore, SqsCommentQueue};
+use feedback::{
+    CommentId, CommentStore, DynamoCommentStore, Inserted, Page, PageCursor, PageLimit,
+    SourceQueue, SqsCommentQueue, SqsSourceQueue, StoreError, StoredComment,
+};
 use lambda_http::{Request, RequestExt as _};
 use local_cloud::backend::{MOTO_VERSION, Moto};
 use local_cloud::cloudformation::{FunctionSpec, StackModel, Template};
@@ -110,13 +114,15 @@ pub struct TestApp {
     pub store: DynamoCommentStore,
     /// The queue adapter on the queue.
     pub queue: SqsCommentQueue,
+    /// The consumer's adapter on the queue and its dead-letter queue.
+    pub source: SqsSourceQueue,
     /// The stack as the template describes it, with this test's physical names.
     pub model: StackModel,
 }
 
 /// How many receives move a message to the dead-letter queue (the template's value:
 /// [`TestApp::spawn`] checks it).
-pub const MAX_RECEIVE_COUNT: u32 = 3;
+pub const MAX_RECEIVE_COUNT: u32 = 10;
 
 impl TestApp {
     /// Provisions a stack of its own from `template.yaml` on the shared moto server.
@@ -155,6 +161,7 @@ impl TestApp {
         Self {
             store: DynamoCommentStore::new(dynamodb.clone(), table.clone()),
             queue: SqsCommentQueue::new(sqs.clone(), queue_url.clone()),
+            source: SqsSourceQueue::new(sqs.clone(), queue_url.clone(), dlq_url.clone()),
             dynamodb,
             sqs,
             table,
@@ -288,10 +295,21 @@ impl TestApp {
     /// Delivers a batch to `push-to-db` in process and settles it as the event source
     /// mapping does with `ReportBatchItemFailures`.
     pub async fn deliver(&self, event: SqsEvent) -> SqsBatchResponse {
+        self.deliver_with(event, &self.store, &self.source).await
+    }
+
+    /// [`TestApp::deliver`], with another store or queue adapter (one that fails).
+    pub async fn deliver_with(
+        &self,
+        event: SqsEvent,
+        store: &impl CommentStore,
+        source: &impl SourceQueue,
+    ) -> SqsBatchResponse {
         let records = event.records.clone();
         let response = push_to_db::handle(
             lambda_runtime::LambdaEvent::new(event, lambda_context()),
-            &self.store,
+            store,
+            source,
         )
         .await;
         self.settle(
@@ -379,6 +397,12 @@ impl TestApp {
 
     /// The approximate number of visible plus in-flight messages on a queue.
     pub async fn depth(&self, queue_url: &str) -> u64 {
+        let (visible, hidden) = self.visible_and_hidden(queue_url).await;
+        visible + hidden
+    }
+
+    /// The approximate numbers of visible and of in-flight (hidden) messages on a queue.
+    pub async fn visible_and_hidden(&self, queue_url: &str) -> (u64, u64) {
         let attributes = self
             .sqs
             .get_queue_attributes()
@@ -390,13 +414,93 @@ impl TestApp {
             .expect("read queue attributes")
             .attributes
             .unwrap_or_default();
-        [
-            QueueAttributeName::ApproximateNumberOfMessages,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .filter_map(|name| attributes.get(name)?.parse::<u64>().ok())
-        .sum()
+        let number = |name| {
+            attributes
+                .get(&name)
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or_default()
+        };
+        (
+            number(QueueAttributeName::ApproximateNumberOfMessages),
+            number(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        )
+    }
+
+    /// Every message in the dead-letter queue, with its attributes (received with a
+    /// visibility timeout of 30 s, so each is returned once).
+    pub async fn dead_letters(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut messages = Vec::new();
+        loop {
+            let output = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.dlq_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(30)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .expect("receive from the dead-letter queue");
+            let batch = output.messages.unwrap_or_default();
+            if batch.is_empty() {
+                return messages;
+            }
+            messages.extend(batch);
+        }
+    }
+}
+
+/// The string value of a message's attribute `name`.
+pub fn attribute<'m>(message: &'m aws_sdk_sqs::types::Message, name: &str) -> Option<&'m str> {
+    message
+        .message_attributes()
+        .and_then(|attributes| attributes.get(name))
+        .and_then(|value| value.string_value())
+}
+
+/// The test's store adapter, with an outage that a test switches on and off: while it
+/// is down every write fails as a refused request would, and reads go through.
+pub struct OutageStore {
+    store: DynamoCommentStore,
+    down: AtomicBool,
+}
+
+impl OutageStore {
+    /// The store, up.
+    pub fn new(store: DynamoCommentStore) -> Self {
+        Self {
+            store,
+            down: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts (`true`) or ends (`false`) the outage.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+}
+
+impl CommentStore for OutageStore {
+    async fn insert(&self, comment: &feedback::Comment) -> Result<Inserted, StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Request(
+                "the table is down (a test's outage)".into(),
+            ));
+        }
+        self.store.insert(comment).await
+    }
+
+    async fn newest(
+        &self,
+        limit: PageLimit,
+        after: Option<PageCursor>,
+    ) -> Result<Page, StoreError> {
+        self.store.newest(limit, after).await
+    }
+
+    async fn get(&self, id: CommentId) -> Result<Option<StoredComment>, StoreError> {
+        self.store.get(id).await
     }
 }
 

@@ -75,6 +75,10 @@ pub(crate) const EVENTS: &[(&str, Expect)] = &[
         Expect::Http(StatusCode::BAD_REQUEST),
     ),
     ("push-to-db/sqs-batch.json", Expect::BatchFailures(&[])),
+    // The sample names a queue (`online-feedback-comments-queue`) that is not the one
+    // push-to-db consumes here, as with any direct invocation: the poison record is
+    // reported for its sender, not dead-lettered (the queue's own poison goes to the DLQ
+    // at once; see queue_consumer.rs).
     (
         "push-to-db/sqs-batch-poison.json",
         Expect::BatchFailures(&["d9e3a1f0-0000-4000-8000-00000000beef"]),
@@ -160,6 +164,7 @@ async fn every_event_gets_the_answer_it_documents() {
                 let response = push_to_db::handle(
                     lambda_runtime::LambdaEvent::new(event, lambda_context()),
                     &app.store,
+                    &app.source,
                 )
                 .await;
                 let failed = failed_ids(&response);

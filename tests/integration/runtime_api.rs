@@ -111,9 +111,21 @@ async fn log_lines_of_a_real_invocation_carry_the_talks_fields_and_no_user_conte
 
 #[tokio::test]
 async fn a_function_without_its_configuration_stops_and_names_the_missing_variable() {
-    let cases: [(&[(&str, &str)], &str); 2] = [
+    let cases: [(&[(&str, &str)], &str); 4] = [
         (&[], "METRICS_NAMESPACE"),
         (&[("METRICS_NAMESPACE", "OnlineFeedback")], "TABLE_NAME"),
+        (
+            &[("METRICS_NAMESPACE", "OnlineFeedback"), ("TABLE_NAME", "t")],
+            "QUEUE_URL",
+        ),
+        (
+            &[
+                ("METRICS_NAMESPACE", "OnlineFeedback"),
+                ("TABLE_NAME", "t"),
+                ("QUEUE_URL", "http://q"),
+            ],
+            "DLQ_URL",
+        ),
     ];
     for (env, missing) in cases {
         let process = FunctionProcess::start("push-to-db", &moto().endpoint, env).await;
@@ -161,5 +173,10 @@ async fn the_pre_traffic_hooks_smoke_tests_pass_against_the_real_functions() {
         listed["items"],
         serde_json::json!([]),
         "a smoke test is never listed"
+    );
+    assert_eq!(
+        app.depth(&app.dlq_url).await,
+        0,
+        "the smoke test's poison record is not from the queue: never dead-lettered"
     );
 }

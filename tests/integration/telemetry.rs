@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use feedback_tests::{Answer, FunctionProcess, TestApp, XrayDaemon};
+use feedback::FAILURE_REASON_ATTRIBUTE;
+use feedback_tests::{Answer, FunctionProcess, TestApp, XrayDaemon, attribute};
 use serde_json::Value;
 
 use crate::events::read;
@@ -389,4 +390,55 @@ async fn full_fault_injection_fails_every_invocation_visibly_and_nothing_is_lost
     assert_eq!(batch.records.len(), 1, "the message is redelivered");
     app.deliver_via(&healthy, batch).await;
     assert_eq!(app.stored_comments().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_binary_dead_letters_a_poison_message_at_once_logs_a_warning_and_counts_it() {
+    let app = TestApp::spawn().await;
+    // The template's QUEUE_URL and DLQ_URL for this stack.
+    let push = start("push-to-db", &app, &[]).await;
+    app.send_raw(&app.queue_url, "not even json").await;
+    let batch = app.receive(30).await;
+    let result = app.deliver_via(&push, batch).await;
+    assert_eq!(result["batchItemFailures"], serde_json::json!([]));
+
+    let warning = push
+        .wait_for_log(|line| line["key_activity"] == "poison-message")
+        .await;
+    assert_eq!(warning["level"], "WARN");
+    assert_eq!(
+        warning["message"],
+        "message can never be stored; sent to the dead-letter queue now"
+    );
+    push.wait_for_log(|line| line["message"] == "batch processed")
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let metrics = push.emf_lines();
+    metrics.iter().for_each(assert_emf_rules);
+    assert_eq!(metric_total(&metrics, "PoisonMessages"), 1);
+    assert_eq!(metric_total(&metrics, "BatchItemFailures"), 0);
+
+    let dead = app.dead_letters().await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body(), Some("not even json"));
+    assert!(attribute(&dead[0], FAILURE_REASON_ATTRIBUTE).is_some());
+}
+
+#[tokio::test]
+async fn the_binary_hides_a_record_whose_write_failed_for_its_backoff() {
+    let app = TestApp::spawn().await;
+    let push = start("push-to-db", &app, &[]).await;
+    app.post_json(&serde_json::json!({"text": "the table is gone"}))
+        .await;
+    let batch = app.receive(0).await;
+    app.drop_table().await;
+    let result = app.deliver_via(&push, batch).await;
+    assert_eq!(result["batchItemFailures"].as_array().unwrap().len(), 1);
+    // Received with a visibility timeout of 0: only push-to-db's delay hides it.
+    assert_eq!(app.visible_and_hidden(&app.queue_url).await, (0, 1));
+    let delayed = push
+        .wait_for_log(|line| line["key_activity"] == "retry")
+        .await;
+    assert_eq!(delayed["level"], "INFO", "{delayed}");
+    assert_eq!(delayed["records"], 1);
 }

@@ -2,8 +2,9 @@
 
 The stack is `feedback-ops dev` from the workspace's debug build (make test builds it),
 with its own moto, on a free port, quiet, and with a 10 s visibility timeout: a message
-that failed comes back within seconds, and the fault test has 20 s to switch its fault
-off before a third failed receive would send the message to the DLQ. Chromium is
+that failed comes back within seconds, and the fault test has 90 s to switch its fault
+off before a tenth failed receive would send the message to the DLQ (an injected fault
+fails the whole invocation, so push-to-db sets no backoff of its own). Chromium is
 Debian's (`chromium` on PATH, or CHROMIUM=/path); Playwright drives it and downloads
 nothing.
 """

@@ -21,6 +21,10 @@
 //!
 //! One hook serves all four functions: each deployment runs every check, which costs
 //! four small invocations and catches a new version that breaks another's contract.
+//!
+//! The push-to-db batch names no queue (`eventSourceARN`): push-to-db dead-letters only
+//! its own queue's poison, so it reports this one to the hook instead of putting it in
+//! the real dead-letter queue, where it would raise the alarm on every deployment.
 
 use std::collections::HashMap;
 

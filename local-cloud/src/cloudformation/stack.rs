@@ -706,7 +706,10 @@ mod tests {
         assert_eq!(model.tables[0].name, "demo-CommentsTable");
         // The dead-letter queue comes first, and the queue's redrive names it.
         assert_eq!(model.queues[0].logical_id, "CommentsDlq");
-        assert_eq!(model.queues[1].redrive, Some(("CommentsDlq".to_owned(), 3)));
+        assert_eq!(
+            model.queues[1].redrive,
+            Some(("CommentsDlq".to_owned(), 10))
+        );
         assert_eq!(model.queues[1].visibility_timeout, 90);
         let add = model.function("add-comments").unwrap();
         assert_eq!(add.environment["QUEUE_URL"], "http://q/demo-CommentsQueue");
@@ -729,6 +732,8 @@ mod tests {
             }]
         );
         let push = model.function("push-to-db").unwrap();
+        assert_eq!(push.environment["QUEUE_URL"], "http://q/demo-CommentsQueue");
+        assert_eq!(push.environment["DLQ_URL"], "http://q/demo-CommentsDlq");
         assert_eq!(push.sqs_sources[0].queue, "CommentsQueue");
         assert_eq!(push.sqs_sources[0].batch_size, 10);
         assert!(push.sqs_sources[0].report_batch_item_failures);

@@ -73,8 +73,18 @@ impl Graph {
             .collect()
     }
 
+    /// Whether `function` consumes `queue` (the queue depends on it: an event source).
+    fn consumes(&self, function: &str, queue: &str) -> bool {
+        self.kind(queue) == Some(Kind::Queue)
+            && self.kind(function) == Some(Kind::Function)
+            && self.has_edge(queue, function)
+    }
+
     /// Everything that breaks, transitively, if `name` fails: every node with a path
     /// of `depends` edges to it, each with the shortest such chain, nearest first.
+    ///
+    /// A queue's consumer is not broken by the queue, even when it also calls it (to
+    /// delay a retry): it gets nothing to do, which [`Graph::starved`] lists.
     pub fn impact(&self, name: &str) -> Vec<Impact> {
         let mut seen = BTreeSet::from([name.to_owned()]);
         let mut queue = VecDeque::from([vec![name.to_owned()]]);
@@ -82,6 +92,9 @@ impl Graph {
         while let Some(path) = queue.pop_front() {
             let last = path.last().map_or("", String::as_str);
             for dependent in self.dependents(last) {
+                if self.consumes(dependent, last) {
+                    continue;
+                }
                 if seen.insert(dependent.to_owned()) {
                     let mut longer = path.clone();
                     longer.push(dependent.to_owned());
@@ -200,6 +213,17 @@ mod tests {
         assert!(graph.starved("table").is_empty());
         let from_api: Vec<String> = graph.starved("api").into_iter().map(|i| i.node).collect();
         assert_eq!(from_api, ["add", "queue", "dlq", "push"]);
+    }
+
+    #[test]
+    fn a_consumer_that_also_calls_its_queue_is_starved_by_it_not_broken() {
+        let mut graph = graph();
+        graph.add_edge("push", "queue", "env QUEUE_URL");
+        assert!(!graph.impact("queue").iter().any(|i| i.node == "push"));
+        assert!(graph.starved("queue").iter().any(|i| i.node == "push"));
+        // The other way round nothing changes: a failed consumer backs its queue up.
+        let from_table: Vec<String> = graph.impact("table").into_iter().map(|i| i.node).collect();
+        assert!(from_table.contains(&"queue".to_owned()), "{from_table:?}");
     }
 
     #[test]

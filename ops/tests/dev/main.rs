@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 
 /// A running `feedback-ops dev`, stopped (SIGTERM, then SIGKILL) when dropped.
@@ -374,7 +375,7 @@ fn assert_one_trace_from_the_api_to_the_table(stack: &Stack, correlation_id: &st
 }
 
 #[test]
-fn a_poison_message_reaches_the_dead_letter_queue_after_three_receives() {
+fn a_poison_message_is_in_the_dead_letter_queue_after_one_receive_with_its_reason() {
     let stack = Stack::start(&[]);
     let info = stack.get("/ops/api/stack");
     let queue_url = info["queues"]
@@ -409,7 +410,9 @@ fn a_poison_message_reaches_the_dead_letter_queue_after_three_receives() {
                 .send(),
         )
         .unwrap();
-    let moved = wait_for("the poison in the DLQ", Duration::from_secs(40), || {
+    // push-to-db sends it there itself, on its first receive: well within the 2 s
+    // visibility timeout a second receive would need.
+    let moved = wait_for("the poison in the DLQ", Duration::from_secs(15), || {
         let received = runtime
             .block_on(
                 sqs.receive_message()
@@ -417,14 +420,49 @@ fn a_poison_message_reaches_the_dead_letter_queue_after_three_receives() {
                     .message_system_attribute_names(
                         aws_sdk_sqs::types::MessageSystemAttributeName::All,
                     )
+                    .message_attribute_names("All")
                     .send(),
             )
             .unwrap();
         received.messages.unwrap_or_default().into_iter().next()
     });
     assert_eq!(moved.body(), Some("{not a comment"));
-    let rejections = stack.logs("function=push-to-db&level=WARN&text=poison-message");
-    assert_eq!(rejections.len(), 3, "one rejection per receive");
+    let reason = moved
+        .message_attributes()
+        .and_then(|a| a.get(feedback::FAILURE_REASON_ATTRIBUTE))
+        .and_then(|v| v.string_value());
+    assert_eq!(reason, Some("the message body is not a valid comment"));
+    wait_for(
+        "deleted from the comments queue",
+        Duration::from_secs(10),
+        || {
+            let attributes = runtime
+                .block_on(
+                    sqs.get_queue_attributes()
+                        .queue_url(&queue_url)
+                        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+                        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+                        .send(),
+                )
+                .unwrap()
+                .attributes
+                .unwrap_or_default();
+            let depth: u64 = attributes
+                .values()
+                .filter_map(|n| n.parse::<u64>().ok())
+                .sum();
+            (depth == 0).then_some(())
+        },
+    );
+    let rejections = wait_for(
+        "the poison-message warning",
+        Duration::from_secs(10),
+        || {
+            let lines = stack.logs("function=push-to-db&level=WARN&text=poison-message");
+            (!lines.is_empty()).then_some(lines)
+        },
+    );
+    assert_eq!(rejections.len(), 1, "one receive, one rejection");
     // And a good comment still goes through.
     let (status, body) = stack.post_comment("after the poison", None);
     assert_eq!(status, 202);
@@ -436,8 +474,9 @@ fn a_poison_message_reaches_the_dead_letter_queue_after_three_receives() {
 
 #[test]
 fn full_fault_injection_on_push_to_db_shows_errors_and_loses_nothing() {
-    // Five seconds before a failed message comes back: time to see the errors and
-    // switch the fault off before a third receive sends it to the DLQ.
+    // Five seconds before a failed message comes back (an injected fault fails the
+    // invocation, so push-to-db sets no delay of its own): time to see the errors and
+    // switch the fault off long before a tenth receive sends it to the DLQ.
     let stack = Stack::start(&["--visibility-timeout", "5"]);
     let active = stack.put_faults("push-to-db", &json!({"error_rate": 1.0}));
     assert_eq!(active["error_rate"], 1.0);

@@ -37,7 +37,7 @@ pub fn dynamodb_client(aws: &SdkConfig) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
-/// An SQS client for [`crate::SqsCommentQueue`].
+/// An SQS client for [`crate::SqsCommentQueue`] and [`crate::SqsSourceQueue`].
 pub fn sqs_client(aws: &SdkConfig) -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::config::Builder::from(aws)
         .interceptor(AwsCallInterceptor)

@@ -8,8 +8,8 @@
 //! | [`parse_new_comment`] | the `POST /comments` body to a [`NewComment`], every invalid field reported |
 //! | [`PageLimit`], [`PageCursor`] | pagination, with an opaque, checked cursor |
 //! | [`IdempotencyKey`], [`Fingerprint`] | idempotent posting |
-//! | ports | [`CommentQueue`], [`CommentStore`], [`IdempotencyStore`]: what the handlers need |
-//! | adapters | [`SqsCommentQueue`], [`DynamoCommentStore`]: the ports on AWS; [`dynamodb_client`], [`sqs_client`] build their clients |
+//! | ports | [`CommentQueue`], [`CommentStore`], [`IdempotencyStore`], [`SourceQueue`]: what the handlers need |
+//! | adapters | [`SqsCommentQueue`], [`SqsSourceQueue`], [`DynamoCommentStore`]: the ports on AWS; [`dynamodb_client`], [`sqs_client`] build their clients |
 //! | [`api`] | response bodies and the one error-to-problem mapping |
 //! | [`metric`] | the business metrics' names |
 //!
@@ -43,7 +43,10 @@ pub use idempotency::{Fingerprint, IDEMPOTENCY_HEADER, IDEMPOTENCY_TTL_SECS, Ide
 pub use input::{InputError, MAX_BODY_BYTES, parse_new_comment};
 pub use page::{PageCursor, PageLimit};
 pub use ports::{
-    BoxError, Claim, CommentQueue, CommentStore, IdempotencyStore, Inserted, Page, QueueError,
-    StoreError, StoredComment,
+    BoxError, Claim, CommentQueue, CommentStore, DeadLetter, IdempotencyStore, Inserted, Page,
+    QueueError, Redelivery, SourceQueue, SourceQueueError, StoreError, StoredComment,
 };
-pub use sqs::{PoisonMessage, SqsCommentQueue, decode_message, encode_message};
+pub use sqs::{
+    FAILURE_REASON_ATTRIBUTE, PoisonMessage, SOURCE_MESSAGE_ID_ATTRIBUTE, SqsCommentQueue,
+    SqsSourceQueue, decode_message, encode_message,
+};

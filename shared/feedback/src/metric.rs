@@ -11,3 +11,6 @@ pub const DUPLICATES_SKIPPED: &str = "DuplicatesSkipped";
 pub const VALIDATION_REJECTED: &str = "ValidationRejected";
 /// Records `push-to-db` reported as failed, for SQS to redeliver.
 pub const BATCH_ITEM_FAILURES: &str = "BatchItemFailures";
+/// Records `push-to-db` found can never be stored and sent to the dead-letter queue
+/// itself, at once (not reported as failed: nothing is retried).
+pub const POISON_MESSAGES: &str = "PoisonMessages";

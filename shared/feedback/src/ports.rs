@@ -5,7 +5,9 @@
 //! adapter pointed at moto, or anything else that behaves like one.
 
 use std::future::Future;
+use std::time::Duration;
 
+use ops_kit::CorrelationId;
 use time::OffsetDateTime;
 
 use crate::comment::{Comment, CommentId};
@@ -20,6 +22,33 @@ pub trait CommentQueue: Send + Sync {
     /// Queues an accepted comment. When this returns `Ok`, the queue has it: only then
     /// may the client be told it was accepted.
     fn enqueue(&self, comment: &Comment) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// The queue `push-to-db` consumes, as its consumer needs it: a message that can never
+/// be stored goes to the dead-letter queue at once, and a message that failed for a
+/// reason that may pass stays hidden for a while before SQS delivers it again.
+pub trait SourceQueue: Send + Sync {
+    /// Whether a record with this `eventSourceARN` came from this queue. Only its own
+    /// records are dead-lettered or delayed; a record from anywhere else (a direct
+    /// invocation, such as the pre-traffic hook's smoke test) is its sender's to settle.
+    fn is_source(&self, event_source_arn: Option<&str>) -> bool;
+
+    /// Sends a message that can never be stored to the dead-letter queue. When this
+    /// returns `Ok`, the dead-letter queue has it: only then may the record be reported
+    /// as handled (and so be deleted from this queue).
+    fn dead_letter(
+        &self,
+        letter: &DeadLetter,
+    ) -> impl Future<Output = Result<(), SourceQueueError>> + Send;
+
+    /// Hides each message for its delay before SQS delivers it again.
+    ///
+    /// An error means some message's visibility did not change: it comes back after the
+    /// queue's own visibility timeout instead, which loses nothing.
+    fn delay_redelivery(
+        &self,
+        redeliveries: &[Redelivery],
+    ) -> impl Future<Output = Result<(), SourceQueueError>> + Send;
 }
 
 /// Where comments are kept.
@@ -88,6 +117,31 @@ pub enum Claim {
     Conflict,
 }
 
+/// A message that can never be stored, as it goes to the dead-letter queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The original body, unchanged.
+    pub body: String,
+    /// The original message's id.
+    pub source_message_id: Option<String>,
+    /// The original message's correlation id, when it carried a valid one.
+    pub correlation_id: Option<CorrelationId>,
+    /// The original message's `AWSTraceHeader`, so the trace continues into the DLQ.
+    pub trace_header: Option<String>,
+    /// Why it can never be stored: a generic text that never quotes the body (a
+    /// listing of the dead-letter queue shows it).
+    pub reason: String,
+}
+
+/// A message to deliver again, not before `delay`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redelivery {
+    /// The receipt handle of the delivery that failed.
+    pub receipt_handle: String,
+    /// How long the message stays hidden, from now.
+    pub delay: Duration,
+}
+
 /// A stored comment, with when it was stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredComment {
@@ -110,6 +164,17 @@ pub struct Page {
 #[derive(Debug, thiserror::Error)]
 #[error("the comments queue did not accept the message")]
 pub struct QueueError(#[source] pub BoxError);
+
+/// The consumed queue or its dead-letter queue refused a request.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceQueueError {
+    /// The dead-letter queue did not take the message.
+    #[error("the dead-letter queue did not accept the message")]
+    DeadLetter(#[source] BoxError),
+    /// The queue did not change the visibility of every message asked.
+    #[error("the comments queue did not delay every redelivery")]
+    Visibility(#[source] BoxError),
+}
 
 /// The store failed.
 #[derive(Debug, thiserror::Error)]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
 /// The SQS message attribute that carries a correlation id across the queue.
-pub const CORRELATION_ATTRIBUTE: &str = "correlation_id";
+pub const CORRELATION_ATTRIBUTE: &str = ops_wire::queue::CORRELATION_ATTRIBUTE;
 
 /// A correlation id: 1 to 128 characters of ASCII letters, digits and `- _ . :`.
 ///

@@ -11,6 +11,7 @@
 //! | [`emf`] | CloudWatch Embedded Metric Format log lines | the ops kit's metrics flush | CloudWatch Logs, the local cloud's CloudWatch |
 //! | [`log_fields`] | the field names of JSON log lines | the ops kit's log layer | Logs Insights queries, the local cloud's log view |
 //! | [`faults`] | fault injection settings, as environment variables and as JSON | the template, the local cloud, its console | the ops kit at init, the local cloud's API |
+//! | [`queue`] | the SQS message attributes: correlation id, a dead-letter's reason | `add-comments`, `push-to-db` | `push-to-db`, `feedback-ops dlq` |
 //!
 //! The crate depends on `serde`, `serde_json`, `thiserror` and `uuid` only: no Lambda runtime,
 //! async runtime or AWS SDK, so the emulator can use it without them.
@@ -33,5 +34,6 @@
 pub mod emf;
 pub mod faults;
 pub mod log_fields;
+pub mod queue;
 pub mod segment;
 pub mod trace;

@@ -14,7 +14,7 @@ const BUCKET_MS = 10000;
 const WINDOW_MS = 5 * 60 * 1000;
 const PALETTE = ['#0b4f9c', '#b35c00', '#6a2c91', '#00796b', '#8a1c3a'];
 const ERROR_PALETTE = ['#b00020', '#e0607a', '#5c0011'];
-const EMF_ORDER = ['CommentsAccepted', 'CommentsStored', 'DuplicatesSkipped', 'ValidationRejected', 'BatchItemFailures', 'InvocationErrors', 'ColdStart', 'DependencyLatency'];
+const EMF_ORDER = ['CommentsAccepted', 'CommentsStored', 'DuplicatesSkipped', 'ValidationRejected', 'BatchItemFailures', 'PoisonMessages', 'InvocationErrors', 'ColdStart', 'DependencyLatency'];
 
 export function metricsView(root) {
   const body = h('div', { class: 'metrics-body' });

@@ -334,13 +334,13 @@ fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T> {
 }
 
 fn release_prune(args: &PruneArgs) -> Result<ExitCode> {
-    use feedback_ops::release::{lambda_client, prune};
-    let report = block_on(async {
-        let lambda = lambda_client(
-            args.target.endpoint.as_deref(),
-            args.target.region.as_deref(),
-        )
-        .await;
+    use feedback_ops::release::{codedeploy, codedeploy_client, lambda_client, prune};
+    let (endpoint, region) = (
+        args.target.endpoint.as_deref(),
+        args.target.region.as_deref(),
+    );
+    let (report, in_progress, unread) = block_on(async {
+        let lambda = lambda_client(endpoint, region).await;
         let functions = match &args.stack {
             Some(stack) => {
                 let found: Vec<String> = live::stack_functions(&lambda, stack)
@@ -357,14 +357,34 @@ fn release_prune(args: &PruneArgs) -> Result<ExitCode> {
             }
             None => args.function.clone(),
         };
-        Ok(prune::prune(&lambda, &functions, args.keep, args.dry_run).await?)
+        // Where CodeDeploy cannot be read, the newest version still stands for a
+        // deployment whose hook is running; the plan says so.
+        let (in_progress, unread) =
+            match codedeploy::in_progress(&codedeploy_client(endpoint, region).await).await {
+                Ok(found) => (found, None),
+                Err(e) => (Vec::new(), Some(e)),
+            };
+        let report =
+            prune::prune(&lambda, &functions, &in_progress, args.keep, args.dry_run).await?;
+        Ok((report, in_progress, unread))
     })??;
+    if let Some(reason) = &unread {
+        eprintln!(
+            "warning: CodeDeploy could not be read ({reason}); versions of deployments in progress are protected only as the newest"
+        );
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(
             out,
             "{}",
-            serde_json::json!({"dry_run": args.dry_run, "keep": args.keep, "functions": report})
+            serde_json::json!({
+                "dry_run": args.dry_run,
+                "keep": args.keep,
+                "functions": report,
+                "deployments_in_progress": in_progress,
+                "codedeploy_error": unread,
+            })
         )?;
     } else {
         for line in prune::lines(&report, args.dry_run) {
@@ -427,20 +447,26 @@ fn release_classify(args: &ClassifyArgs) -> Result<ExitCode> {
 }
 
 fn release_rollback(args: &RollbackArgs) -> Result<ExitCode> {
-    use feedback_ops::release::{lambda_client, rollback};
-    let (from, to) = block_on(async {
-        let lambda = lambda_client(
-            args.target.endpoint.as_deref(),
-            args.target.region.as_deref(),
-        )
-        .await;
-        rollback::rollback(&lambda, &args.function, args.to.as_deref()).await
+    use feedback_ops::release::{codedeploy_client, lambda_client, rollback};
+    let (endpoint, region) = (
+        args.target.endpoint.as_deref(),
+        args.target.region.as_deref(),
+    );
+    let done = block_on(async {
+        let lambda = lambda_client(endpoint, region).await;
+        let codedeploy = codedeploy_client(endpoint, region).await;
+        rollback::rollback(&lambda, &codedeploy, &args.function, args.to.as_deref()).await
     })??;
-    writeln!(
-        std::io::stdout().lock(),
-        "{}: live {from} → {to}",
-        args.function
-    )?;
+    if let Some(reason) = &done.codedeploy_error {
+        eprintln!(
+            "warning: CodeDeploy could not be read ({reason}); a deployment in progress, if any, was not stopped and may move live again"
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    if let Some((id, status)) = &done.stopped {
+        writeln!(out, "{}: deployment {id} stopped ({status})", args.function)?;
+    }
+    writeln!(out, "{}: live {} → {}", args.function, done.from, done.to)?;
     Ok(ExitCode::SUCCESS)
 }
 

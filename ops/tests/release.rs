@@ -233,3 +233,105 @@ fn an_unreachable_endpoint_or_an_unknown_stack_is_one_line_and_a_failure() {
         "{err}"
     );
 }
+
+/// A CodeDeploy deployment in progress, as CloudFormation starts one for a SAM
+/// `DeploymentPreference`: its `AppSpec` names the function and both versions.
+async fn deployment_in_progress(
+    stack: &str,
+    function: &str,
+    current: &str,
+    target: &str,
+) -> String {
+    use aws_sdk_codedeploy::types::{
+        AppSpecContent, ComputePlatform, RevisionLocation, RevisionLocationType,
+    };
+    let codedeploy = aws_sdk_codedeploy::Client::new(&sdk_config(&moto().endpoint).await);
+    let application = format!("{stack}-ServerlessDeploymentApplication");
+    codedeploy
+        .create_application()
+        .application_name(&application)
+        .compute_platform(ComputePlatform::Lambda)
+        .send()
+        .await
+        .unwrap();
+    codedeploy
+        .create_deployment_group()
+        .application_name(&application)
+        .deployment_group_name("StatusFunctionDeploymentGroup")
+        .service_role_arn(common::role(&format!("{stack}-codedeploy")).await)
+        .send()
+        .await
+        .unwrap();
+    let app_spec = serde_json::json!({
+        "version": 0.0,
+        "Resources": [{"StatusFunction": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Name": function, "Alias": "live", "CurrentVersion": current, "TargetVersion": target,
+        }}}],
+    });
+    codedeploy
+        .create_deployment()
+        .application_name(&application)
+        .deployment_group_name("StatusFunctionDeploymentGroup")
+        .revision(
+            RevisionLocation::builder()
+                .revision_type(RevisionLocationType::AppSpecContent)
+                .app_spec_content(
+                    AppSpecContent::builder()
+                        .content(app_spec.to_string())
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .deployment_id()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn prune_keeps_both_versions_of_a_codedeploy_deployment_in_progress() {
+    let lambda = aws_sdk_lambda::Client::new(&sdk_config(&moto().endpoint).await);
+    let stack = unique_stack();
+    let name = function(&lambda, &stack, 9, "6", Some(("7", 0.1))).await;
+    // Its hook is still running: version 8 is neither aliased nor the newest.
+    let id = deployment_in_progress(&stack, &name, "6", "8").await;
+
+    let (code, out, err) = release(&[
+        "prune",
+        "--function",
+        &name,
+        "--json",
+        "--endpoint",
+        &moto().endpoint,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let mine: Vec<&Value> = report["deployments_in_progress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["id"] == id.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{report:#}");
+    assert_eq!(mine[0]["target_version"], "8");
+    let eight = report["functions"][0]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["version"] == "8")
+        .unwrap();
+    assert_eq!(eight["keep"], true, "{report:#}");
+    assert!(
+        eight["why"]
+            .as_str()
+            .unwrap()
+            .contains("deployment in progress"),
+        "{eight}"
+    );
+    assert_eq!(
+        remaining(&lambda, &name).await,
+        ["$LATEST", "3", "4", "5", "6", "7", "8", "9"]
+    );
+}

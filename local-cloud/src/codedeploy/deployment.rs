@@ -58,6 +58,12 @@ pub struct Deployment {
     pub id: String,
     /// The function's console name (`add-comments`).
     pub function: String,
+    /// The function's name in the Lambda API (`online-feedback-AddCommentsFunction`).
+    pub function_name: String,
+    /// The function's logical id in the template (`AddCommentsFunction`).
+    pub logical_id: String,
+    /// The alias traffic shifts on (`live`).
+    pub alias: String,
     /// The configuration (`Canary10Percent5Minutes`).
     pub config: String,
     /// Where it is.
@@ -194,6 +200,9 @@ impl Deployments {
         lock(&self.all).push(Deployment {
             id: id.clone(),
             function: plan.function.spec.name.clone(),
+            function_name: plan.function.spec.function_name.clone(),
+            logical_id: plan.function.spec.logical_id.clone(),
+            alias: plan.alias.clone(),
             config: plan.config.name.clone(),
             status: Status::Created,
             from_version: plan.from_version.clone(),

@@ -6,8 +6,10 @@
 //! | `prune.rs` | `release prune`: keep n-3 (and whatever an alias or a deployment needs), delete the rest, on any Lambda API |
 //! | `rollback.rs` | `release rollback`: `live` back to the previous (or a given) version, on any Lambda API |
 //! | `classify.rs` | `release classify`: which functions a diff releases, with which risk and rollout |
+//! | `codedeploy.rs` | the Lambda deployments CodeDeploy has in progress, and stopping one |
 
 pub mod classify;
+pub mod codedeploy;
 pub mod deploy;
 pub mod prune;
 pub mod rollback;
@@ -17,6 +19,20 @@ pub use deploy::{ReleaseError, ReleaseRequest, deploy};
 /// A Lambda client for AWS (the default credential chain and region) or, with
 /// `endpoint`, any Lambda-compatible API (moto, the local stack).
 pub async fn lambda_client(endpoint: Option<&str>, region: Option<&str>) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(&sdk_config(endpoint, region).await)
+}
+
+/// A CodeDeploy client for the same place as [`lambda_client`]'s.
+pub async fn codedeploy_client(
+    endpoint: Option<&str>,
+    region: Option<&str>,
+) -> aws_sdk_codedeploy::Client {
+    aws_sdk_codedeploy::Client::new(&sdk_config(endpoint, region).await)
+}
+
+/// The SDK configuration for AWS (the default credential chain and region) or, with
+/// `endpoint`, an AWS-compatible endpoint.
+pub async fn sdk_config(endpoint: Option<&str>, region: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
@@ -24,13 +40,13 @@ pub async fn lambda_client(endpoint: Option<&str>, region: Option<&str>) -> aws_
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region.to_owned()));
     }
-    aws_sdk_lambda::Client::new(&loader.load().await)
+    loader.load().await
 }
 
 /// What an SDK error says, in one line, with its cause (an unreachable endpoint, missing
 /// credentials, the service's own message).
-pub fn sdk_error<E: std::error::Error + 'static>(
-    error: &aws_sdk_lambda::error::SdkError<E>,
+pub fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    error: &aws_sdk_lambda::error::SdkError<E, R>,
 ) -> String {
     one_line(&aws_sdk_lambda::error::DisplayErrorContext(error).to_string())
 }

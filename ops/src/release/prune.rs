@@ -8,6 +8,7 @@
 use local_cloud::codedeploy::prune::{AliasRef, Decision, plan};
 use serde::Serialize;
 
+use super::codedeploy::InProgress;
 use super::sdk_error;
 
 /// One function's plan, and what happened to it.
@@ -89,7 +90,9 @@ async fn aliases(
     Ok(found)
 }
 
-/// Plans (and unless `dry_run`, carries out) the prune of each of `functions`.
+/// Plans (and unless `dry_run`, carries out) the prune of each of `functions`, keeping
+/// both versions of every deployment in `in_progress` (what CodeDeploy has not
+/// finished; empty where CodeDeploy cannot be read).
 ///
 /// # Errors
 /// [`PruneError`] when a function's versions or aliases cannot be read (an unreachable
@@ -97,6 +100,7 @@ async fn aliases(
 pub async fn prune(
     lambda: &aws_sdk_lambda::Client,
     functions: &[String],
+    in_progress: &[InProgress],
     keep: usize,
     dry_run: bool,
 ) -> Result<Vec<FunctionPrune>, PruneError> {
@@ -104,7 +108,12 @@ pub async fn prune(
     for function in functions {
         let versions = versions(lambda, function).await?;
         let aliases = aliases(lambda, function).await?;
-        let decisions = plan(&versions, &aliases, &[], keep);
+        let deployed: Vec<String> = in_progress
+            .iter()
+            .filter(|d| d.is_of(function))
+            .flat_map(|d| [d.current_version.clone(), d.target_version.clone()])
+            .collect();
+        let decisions = plan(&versions, &aliases, &deployed, keep);
         let mut refused = Vec::new();
         if !dry_run {
             for decision in decisions.iter().filter(|d| !d.keep) {

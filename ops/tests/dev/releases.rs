@@ -423,6 +423,55 @@ fn the_release_tools_drive_the_local_lambda_api(stack: &Stack) {
         live_weights(stack, "status"),
         json!({ (live - 1).to_string(): 1.0 })
     );
+    a_rollback_stops_the_canary_in_progress(stack, &release, &function);
+}
+
+/// During a canary, `release prune` reads the deployment through the stack's CodeDeploy
+/// API and `release rollback` stops it before it moves `live`.
+fn a_rollback_stops_the_canary_in_progress(
+    stack: &Stack,
+    release: &dyn Fn(&[&str]) -> String,
+    function: &str,
+) {
+    let id = deploy(
+        stack,
+        &json!({"function": "status", "config": "Canary10Percent30Minutes", "environment": {"RELEASE_MARK": "canary"}}),
+    );
+    let deployment = wait_for(
+        "the canary to take traffic",
+        Duration::from_secs(60),
+        || {
+            let deployment = stack.get(&format!("/ops/api/deployments/{id}"));
+            (deployment["weights"].as_object()?.len() == 2).then_some(deployment)
+        },
+    );
+    let (from, to) = (
+        deployment["from_version"].as_str().unwrap().to_owned(),
+        deployment["to_version"].as_str().unwrap().to_owned(),
+    );
+    let plan: Value = serde_json::from_str(&release(&[
+        "prune",
+        "--function",
+        function,
+        "--dry-run",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        plan["deployments_in_progress"],
+        json!([{"id": id, "function": function, "alias": "live", "current_version": from, "target_version": to}]),
+        "{plan:#}"
+    );
+    assert_eq!(plan["codedeploy_error"], Value::Null);
+
+    let out = release(&["rollback", function]);
+    assert!(
+        out.contains(&format!("deployment {id} stopped (Stopped)"))
+            && out.contains(&format!("live {from} → {from}")),
+        "{out}"
+    );
+    assert_eq!(finished(stack, &id)["status"], "Stopped");
+    assert_eq!(live_weights(stack, "status"), json!({ from: 1.0 }));
 }
 
 /// `feedback-ops release deploy`: prints the events, exits 0 on success and 2 on a

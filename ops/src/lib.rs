@@ -8,7 +8,10 @@
 //! |---|---|
 //! | [`deps`] | the dependency graph: tags, wiring, drift, queries, exports, live mode |
 //! | [`dev`] | the local stack: the local cloud wired from the template, the ops API, the web files |
+//! | [`dlq`] | the dead-letter queue: list it, redrive it |
+//! | [`release`] | releases: deploy locally, prune, rollback, classify |
 
 pub mod deps;
 pub mod dev;
+pub mod dlq;
 pub mod release;

@@ -38,7 +38,17 @@ enum Command {
     /// change to a running local stack, through its deployment preference.
     #[command(subcommand)]
     Release(ReleaseCommand),
+    /// The dead-letter queue: what waits there and why, and moving it back.
+    #[command(subcommand, after_help = DLQ_EXAMPLES)]
+    Dlq(feedback_ops::dlq::cli::DlqCommand),
 }
+
+const DLQ_EXAMPLES: &str = "\
+Examples:
+  feedback-ops dlq list                                  the local stack's (make demo)
+  feedback-ops dlq redrive                               move them back; exit 0 when all moved
+  feedback-ops dlq list --stack online-feedback-prod --json
+  feedback-ops dlq redrive --stack online-feedback-prod --region eu-west-1";
 
 const RELEASE_EXAMPLES: &str = "\
 Examples:
@@ -288,6 +298,7 @@ fn main() -> ExitCode {
         Command::Release(ReleaseCommand::Prune(args)) => release_prune(&args),
         Command::Release(ReleaseCommand::Rollback(args)) => release_rollback(&args),
         Command::Release(ReleaseCommand::Classify(args)) => release_classify(&args),
+        Command::Dlq(command) => feedback_ops::dlq::cli::run(&command),
     };
     match result {
         Ok(code) => code,

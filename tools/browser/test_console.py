@@ -2,6 +2,7 @@
 renders, and a fault on push-to-db is seen in the logs, on the map and in a trace, and
 once switched off loses nothing."""
 
+import json
 import uuid
 
 from playwright.sync_api import expect
@@ -111,3 +112,36 @@ def test_a_fault_on_push_to_db_is_seen_everywhere_and_loses_nothing(stack, page)
     expect(item).to_have_attribute("data-state", "stored", timeout=30_000)
     expect(item).to_contain_text(text)
     screenshot(page, "page-after-fault")
+
+
+def test_the_dead_letter_view_shows_why_without_the_text_and_redrives(stack, page):
+    # A message that is not a comment, sent straight to the comments queue in SQS's JSON
+    # protocol (moto reads the service from the credential scope and checks no
+    # signature): push-to-db dead-letters it on its first receive.
+    info = page.request.get(f"{stack.url}/ops/api/stack").json()
+    queue = next(q for q in info["queues"] if q["redrive"])
+    secret = f"SECRET-{uuid.uuid4()}"
+    sent = page.request.post(
+        info["endpoint"],
+        headers={
+            "content-type": "application/x-amz-json-1.0",
+            "x-amz-target": "AmazonSQS.SendMessage",
+            "authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/sqs/aws4_request, SignedHeaders=host, Signature=0",
+        },
+        data=json.dumps({"QueueUrl": queue["url"], "MessageBody": f"{{{secret}"}),
+    )
+    assert sent.ok, sent.text()
+
+    page.goto(f"{stack.url}/ops#dlq")
+    expect(page.locator('#nav a[data-view="dlq"]')).to_have_attribute("aria-current", "page")
+    expect(page.locator(".dlq-depth")).to_have_attribute("data-depth", "1", timeout=20_000)
+    page.locator('[data-action="list"]').click()
+    row = page.locator("tr[data-message-id]").first
+    expect(row).to_contain_text("poison: the message body is not a valid comment")
+    expect(page.locator("#view")).not_to_contain_text(secret)
+    screenshot(page, "console-dlq")
+
+    # Redriven, it is moved back; being poison, push-to-db dead-letters it again.
+    page.locator('[data-action="redrive"]').click()
+    expect(page.locator(".dlq-result")).to_contain_text("moved 1 message back", timeout=20_000)
+    expect(page.locator(".dlq-depth")).to_have_attribute("data-depth", "1", timeout=20_000)

@@ -3,7 +3,7 @@
  * /console/main.js, loaded as a module by /ops). No libraries, no build step.
  *
  * It routes by the URL hash to the view modules under views/: #map, #traces, #trace=<id>,
- * #logs, #metrics, #functions, #releases, #faults (filters ride along as a query: #logs?correlation_id=X,
+ * #logs, #metrics, #functions, #releases, #faults, #dlq (filters ride along as a query: #logs?correlation_id=X,
  * #traces?status=fault); starts the pollers of the stack and the functions list; and draws
  * the header's stack name, the fault banner and the connection indicator.
  * Rules: every text from the API goes into the DOM as text (createElement/textContent,
@@ -17,6 +17,7 @@ import { $, h } from './dom.js';
 import { faultText, faultsActive, fmtAgo, fmtClock } from './format.js';
 import { onFunctions, refreshFunctions, state } from './state.js';
 import { faultsView } from './views/faults.js';
+import { dlqView } from './views/dlq.js';
 import { functionsView } from './views/functions.js';
 import { logsView } from './views/logs.js';
 import { mapView } from './views/map.js';
@@ -90,6 +91,7 @@ const VIEWS = {
   functions: { title: 'Functions', mount: functionsView },
   releases: { title: 'Releases', mount: releasesView },
   faults: { title: 'Faults', mount: faultsView },
+  dlq: { title: 'Dead letters', mount: dlqView },
 };
 
 function parseHash() {

@@ -1,7 +1,8 @@
 //! The ops HTTP API under `/ops/api/`: what the console and scripts read about the local
-//! cloud (stack, functions, deployments, logs, traces, metrics, the service map) and the
-//! one thing they change (fault injection). Every answer is a typed `Serialize` value;
-//! every failure is one [`ApiError`], written as a problem document (RFC 9457).
+//! cloud (stack, functions, deployments, logs, traces, metrics, the service map, the
+//! dead-letter queue) and what they change (fault injection, deployments, a redrive).
+//! Every answer is a typed `Serialize` value; every failure is one [`ApiError`], written
+//! as a problem document (RFC 9457).
 
 use std::sync::Arc;
 
@@ -89,12 +90,17 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/ops/api/metrics", get(metrics))
         .route("/ops/api/graph", get(graph))
         .route("/ops/api/alarms", get(alarms))
+        .route("/ops/api/dlq", get(super::dead_letters::list))
+        .route(
+            "/ops/api/dlq/redrive",
+            axum::routing::post(super::dead_letters::redrive),
+        )
         .route("/ops/api/{*rest}", get(not_found))
 }
 
 /// A query string for a filter; one that does not parse is a `400` that says which
 /// parameter is wrong.
-struct FilterQuery<T>(T);
+pub(super) struct FilterQuery<T>(pub(super) T);
 
 impl<T, S> axum::extract::FromRequestParts<S> for FilterQuery<T>
 where

@@ -13,6 +13,7 @@
 //! | `terminal.rs` | progress lines, the banner, the log tail |
 
 pub mod api;
+mod dead_letters;
 pub mod deployments;
 pub mod guard;
 pub mod service_map;
@@ -164,6 +165,10 @@ pub struct Shared {
     pub declared: crate::deps::graph::Graph,
     /// The page's and the console's files (`web/`).
     pub web_dir: PathBuf,
+    /// SQS (moto), for the dead-letter queue's listing and redrive.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The queue with a redrive policy and its dead-letter queue, when the template has one.
+    pub dlq: Option<crate::dlq::Queues>,
 }
 
 /// Runs the stack until Ctrl-C (or SIGTERM), then stops every process it started.
@@ -172,14 +177,7 @@ pub struct Shared {
 /// [`DevError`] when it cannot start.
 pub async fn run(options: DevOptions) -> Result<(), DevError> {
     let started = Instant::now();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
-        .await
-        .map_err(|e| {
-            DevError::Setup(format!(
-                "port {} is taken ({e}): stop what uses it, or pass --port N (make demo PORT=N)",
-                options.port
-            ))
-        })?;
+    let listener = bind(options.port).await?;
     let address = listener
         .local_addr()
         .map_err(|e| DevError::Setup(e.to_string()))?;
@@ -235,6 +233,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         &functions,
         moto.as_ref(),
     );
+    let dlq = dead_letter_queues(&model.queues, &physical);
     let shared = Arc::new(Shared {
         gateway: Gateway::new(
             model.api.clone(),
@@ -255,6 +254,8 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         traces: observers.traces,
         declared,
         web_dir: project.join("web"),
+        sqs: aws_sdk_sqs::Client::new(&config),
+        dlq,
     });
     let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
     let serving = shutdown.clone();
@@ -641,6 +642,31 @@ async fn first_version(function: &Arc<Function>) -> Result<(), lambda::LambdaErr
     }
     function.host(&version.version)?;
     Ok(())
+}
+
+/// The stack's port on loopback, or what to do when it is taken.
+async fn bind(port: u16) -> Result<tokio::net::TcpListener, DevError> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| {
+            DevError::Setup(format!(
+                "port {port} is taken ({e}): stop what uses it, or pass --port N (make demo PORT=N)"
+            ))
+        })
+}
+
+/// The first queue with a redrive policy, and its dead-letter queue.
+fn dead_letter_queues(
+    queues: &[local_cloud::cloudformation::QueueSpec],
+    physical: &Physical,
+) -> Option<crate::dlq::Queues> {
+    queues.iter().find_map(|queue| {
+        let (dlq, _) = queue.redrive.as_ref()?;
+        Some(crate::dlq::Queues {
+            queue_url: physical.reference(&queue.logical_id)?,
+            dlq_url: physical.reference(dlq)?,
+        })
+    })
 }
 
 /// Starts the SQS event source mappings: `concurrency` pollers per mapping.

@@ -145,3 +145,24 @@ def test_the_dead_letter_view_shows_why_without_the_text_and_redrives(stack, pag
     page.locator('[data-action="redrive"]').click()
     expect(page.locator(".dlq-result")).to_contain_text("moved 1 message back", timeout=20_000)
     expect(page.locator(".dlq-depth")).to_have_attribute("data-depth", "1", timeout=20_000)
+
+
+def test_a_backend_outage_is_shown_and_answered_503_then_switched_off(stack, page):
+    page.goto(f"{stack.url}/ops#faults")
+    backend = page.locator('section[data-fault-function="backend"]')
+    backend.locator('[data-action="outage"]').click()
+    expect(backend).to_have_attribute("data-active", "true")
+    expect(page.locator("#fault-banner")).to_contain_text("backend (DynamoDB, SQS)")
+    screenshot(page, "console-faults-backend")
+
+    # Every DynamoDB and SQS call of the functions fails: a post cannot be accepted,
+    # and the answer says to retry (the SDK's own retries are spent first).
+    refused = page.request.post(f"{stack.url}/comments", data={"text": f"in an outage {uuid.uuid4()}"})
+    assert refused.status == 503, refused.text()
+    assert refused.headers.get("retry-after"), refused.headers
+
+    backend.locator('[data-action="off"]').click()
+    expect(backend).to_have_attribute("data-active", "false")
+    expect(page.locator("#fault-banner")).to_be_hidden()
+    accepted = page.request.post(f"{stack.url}/comments", data={"text": f"after the outage {uuid.uuid4()}"})
+    assert accepted.status == 202, accepted.text()

@@ -44,3 +44,12 @@ export function faultText(f) {
 }
 
 export const faultsActive = (f) => !!f && (f.error_rate > 0 || f.latency_ms > 0);
+
+/** The backend fault proxy's faults in words: "throttle 30 % · 5xx 10 % · +200 ms". */
+export function backendFaultText(b) {
+  const parts = [];
+  if (b.throttle_rate > 0) parts.push(`throttle ${Math.round(b.throttle_rate * 100)} %`);
+  if (b.error_rate > 0) parts.push(`5xx ${Math.round(b.error_rate * 100)} %`);
+  if (b.latency_ms > 0) parts.push(`+${b.latency_ms} ms`);
+  return parts.join(' · ');
+}

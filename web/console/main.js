@@ -14,7 +14,7 @@
 
 import { api, conn, onConnChange, poll } from './api.js';
 import { $, h } from './dom.js';
-import { faultText, faultsActive, fmtAgo, fmtClock } from './format.js';
+import { backendFaultText, faultText, faultsActive, fmtAgo, fmtClock } from './format.js';
 import { onFunctions, refreshFunctions, state } from './state.js';
 import { faultsView } from './views/faults.js';
 import { dlqView } from './views/dlq.js';
@@ -57,12 +57,14 @@ function renderConn() {
 function renderBanner() {
   const banner = $('#fault-banner');
   const active = (state.functions || []).filter((f) => faultsActive(f.faults));
-  if (!active.length) {
+  const backend = state.backend && state.backend.active ? state.backend : null;
+  if (!active.length && !backend) {
     banner.hidden = true;
     banner.replaceChildren();
     return;
   }
   const parts = active.map((f) => `${f.name} ${faultText(f.faults)}`);
+  if (backend) parts.push(`backend (DynamoDB, SQS) ${backendFaultText(backend)}`);
   const staleness = conn.failing ? ` (as last known ${fmtAgo(Date.now() - state.functionsAt)})` : '';
   banner.replaceChildren(
     h('span', { class: 'banner-icon', 'aria-hidden': 'true' }, '⚡'),

@@ -1,7 +1,8 @@
 /*
- * state.js: what the views share, in one place: the stack (/ops/api/stack, asked once) and the
+ * state.js: what the views share, in one place: the stack (/ops/api/stack, asked once), the
  * last functions list (/ops/api/functions, every 2 s, for the fault banner, the map, the
- * filters and the functions and faults views).
+ * filters and the functions and faults views) and the backend fault proxy's faults
+ * (/ops/api/backend/faults, with the functions).
  */
 
 import { api } from './api.js';
@@ -10,6 +11,7 @@ export const state = {
   stack: null,
   functions: null, // the last /ops/api/functions answer
   functionsAt: 0,
+  backend: null, // the last /ops/api/backend/faults answer
 };
 
 export function functionNames() {
@@ -40,9 +42,10 @@ export function onFunctions(fn) {
 export async function refreshFunctions() {
   const mine = ++functionsAsked;
   try {
-    const list = await api('/functions');
+    const [list, backend] = await Promise.all([api('/functions'), api('/backend/faults').catch(() => null)]);
     if (mine !== functionsAsked) return; // a newer answer is on its way (e.g. after a PUT)
     state.functions = list;
+    state.backend = backend;
     state.functionsAt = Date.now();
     functionsListener(true);
   } catch (_) {

@@ -5,13 +5,16 @@
 //! |---|---|
 //! | `moto.rs` | starting moto and making sure it stops |
 //! | `provision.rs` | creating the stack's tables (keys, indexes, TTL) and queues (redrive) |
+//! | `fault_proxy.rs` | the proxy between the functions and moto that throttles, fails and slows their calls on demand |
 
+pub mod fault_proxy;
 mod moto;
 mod provision;
 
 use std::path::PathBuf;
 
 pub use moto::{MOTO_VERSION, Moto, moto_path};
+pub use fault_proxy::{BackendFaults, FaultProxy, ProxyCounts};
 pub use provision::provision;
 
 /// Why the backend is not there.

@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use local_cloud::backend::{BackendFaults, ProxyCounts};
 use local_cloud::cloudwatch::{AlarmInfo, LogEntry, LogFilter, MetricQuery, Series};
 use local_cloud::codedeploy::Deployment;
 use local_cloud::lambda::{EnvironmentInfo, Function};
@@ -83,6 +84,12 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route(
             "/ops/api/functions/{name}/faults",
             get(get_faults).put(put_faults).delete(delete_faults),
+        )
+        .route(
+            "/ops/api/backend/faults",
+            get(get_backend_faults)
+                .put(put_backend_faults)
+                .delete(delete_backend_faults),
         )
         .route("/ops/api/logs", get(logs))
         .route("/ops/api/traces", get(traces))
@@ -347,6 +354,50 @@ async fn delete_faults(
     let function = function(&shared, &name)?;
     function.set_faults(FaultInjection::default());
     Ok(Json(function.faults()))
+}
+
+/// The backend fault proxy's faults and what it has done (`/ops/api/backend/faults`).
+#[derive(Serialize)]
+struct BackendFaultsInfo {
+    #[serde(flatten)]
+    faults: BackendFaults,
+    active: bool,
+    #[serde(flatten)]
+    counts: ProxyCounts,
+}
+
+fn backend_faults_info(shared: &Shared) -> Json<BackendFaultsInfo> {
+    let faults = shared.backend_faults.faults();
+    Json(BackendFaultsInfo {
+        faults,
+        active: faults.active(),
+        counts: shared.backend_faults.counts(),
+    })
+}
+
+async fn get_backend_faults(State(shared): State<Arc<Shared>>) -> Json<BackendFaultsInfo> {
+    backend_faults_info(&shared)
+}
+
+async fn put_backend_faults(
+    State(shared): State<Arc<Shared>>,
+    body: String,
+) -> Result<Json<BackendFaultsInfo>, ApiError> {
+    let faults: BackendFaults = serde_json::from_str(&body).map_err(|error| {
+        ApiError::BadRequest(format!(
+            "expected {{\"throttle_rate\": 0..1, \"error_rate\": 0..1, \"latency_ms\": n}}: {error}"
+        ))
+    })?;
+    shared
+        .backend_faults
+        .set(faults)
+        .map_err(ApiError::BadRequest)?;
+    Ok(backend_faults_info(&shared))
+}
+
+async fn delete_backend_faults(State(shared): State<Arc<Shared>>) -> Json<BackendFaultsInfo> {
+    let _ = shared.backend_faults.set(BackendFaults::default());
+    backend_faults_info(&shared)
 }
 
 async fn alarms(State(shared): State<Arc<Shared>>) -> Json<Vec<AlarmInfo>> {

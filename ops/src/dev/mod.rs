@@ -31,7 +31,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{Method, Request, StatusCode};
 use axum::response::Response;
 use local_cloud::apigateway::Gateway;
-use local_cloud::backend::{self, BackendError, Moto};
+use local_cloud::backend::{self, BackendError, FaultProxy, Moto};
 use local_cloud::cloudformation::{ModelError, Physical, StackModel, Template, TemplateError};
 use local_cloud::cloudwatch::{Alarms, CloudWatch, MetricFilter};
 use local_cloud::codedeploy::Deployments;
@@ -169,6 +169,8 @@ pub struct Shared {
     pub sqs: aws_sdk_sqs::Client,
     /// The queue with a redrive policy and its dead-letter queue, when the template has one.
     pub dlq: Option<crate::dlq::Queues>,
+    /// The proxy between the functions and the backend, and its faults.
+    pub backend_faults: FaultProxy,
 }
 
 /// Runs the stack until Ctrl-C (or SIGTERM), then stops every process it started.
@@ -201,11 +203,15 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     let alarms = start_cloudwatch(
         &model, &physical, &config, &observers, &options, &shutdown, &mut tasks,
     );
-    let started_functions = start_functions(
-        &model, &binaries, &endpoint, &observers, &options, &shutdown,
+    // The functions reach moto through the fault proxy; the stack's own calls do not.
+    let proxy = FaultProxy::start(&endpoint, shutdown.clone())
+        .await
+        .map_err(|e| DevError::Setup(format!("the backend fault proxy: {e}")))?;
+    let functions = match start_functions(
+        &model, &binaries, proxy.url(), &observers, &options, &shutdown,
     )
-    .await;
-    let functions = match started_functions {
+    .await
+    {
         Ok(started) => Arc::new(started),
         Err((error, started)) => {
             stop(&shutdown, tasks, &started).await;
@@ -217,7 +223,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     )?;
 
     let url = format!("http://{address}");
-    let hooks = hook_functions(&model, &binaries, &endpoint, &url, &observers, &shutdown);
+    let hooks = hook_functions(&model, &binaries, proxy.url(), &url, &observers, &shutdown);
     // Everything whose processes must be gone before the stack says it stopped.
     let mut stoppable = (*functions).clone();
     stoppable.extend(hooks.iter().map(|(k, v)| (k.clone(), Arc::clone(v))));
@@ -256,6 +262,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         web_dir: project.join("web"),
         sqs: aws_sdk_sqs::Client::new(&config),
         dlq,
+        backend_faults: proxy,
     });
     let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
     let serving = shutdown.clone();

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alarms;
+mod backend_faults;
 mod dlq;
 mod lambda_api;
 mod releases;

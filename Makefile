@@ -27,6 +27,8 @@ TRANSLATED := target/template.translated.json
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # make demo: the port, and any other feedback-ops dev flags (DEMO_FLAGS="--concurrency 4").
 PORT ?= 3000
+# make bench: how long the memory-under-load benchmark runs.
+BENCH_MEMORY_MINUTES ?= 5
 DEMO_FLAGS ?=
 
 # A pinned Python tool set in its own virtual environment (its target is a file the
@@ -144,7 +146,7 @@ $(BROWSER_PYTEST): tools/requirements-browser.txt tools/browser-constraints.txt
 $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 	$(call python-venv,moto,$(VENV),moto)
 
-bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the ops kit's cost per invocation, init time, post -> listed latency.
+bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the ops kit's cost per invocation, init time, post -> listed latency, the cost model, memory under load.
 	@echo "==> $(ELAPSED) building release binaries for the init benchmark (the first build takes several minutes)"
 	cargo build --release --bins -p feedback-bench -p add-comments
 	@echo "==> $(ELAPSED) per-invocation cost of the ops kit (logs and metrics go to /dev/null)"
@@ -154,6 +156,10 @@ bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the 
 	@echo "==> $(ELAPSED) end to end on the local stack: post -> listed, 100 comments (demo-profile binaries, as make demo runs them)"
 	cargo build --workspace --bins --locked --profile demo
 	$(PYTHON) tools/e2e-latency.py $(TARGET_DIR)/demo/feedback-ops $(TARGET_DIR)/demo 100
+	@echo "==> $(ELAPSED) cost model: one million comments priced from 1,000 measured on the local stack (demo-profile binaries)"
+	$(PYTHON) tools/cost-model.py $(TARGET_DIR)/demo/feedback-ops $(TARGET_DIR)/demo 1000
+	@echo "==> $(ELAPSED) memory under load with one fixed trace header, $(BENCH_MEMORY_MINUTES) minutes (BENCH_MEMORY_MINUTES=60 for an hour)"
+	$(PYTHON) tools/memory-under-load.py $(TARGET_DIR)/demo/feedback-ops $(TARGET_DIR)/demo $(BENCH_MEMORY_MINUTES)
 
 demo: check-toolchain $(MOTO_SERVER) ## The local stack on http://127.0.0.1:3000 (PORT=n to change): functions, API Gateway, SQS, X-Ray, ops API.
 	@echo "==> $(ELAPSED) building feedback-ops and the function binaries, optimised (cargo profile demo; the first build takes several minutes, a rebuild seconds)"

@@ -8,9 +8,10 @@
 //! event source's polling, the DLQ tools) go to moto directly: only the functions'
 //! dependencies fail.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -75,6 +76,18 @@ impl BackendFaults {
     }
 }
 
+/// The calls of one operation that reached the backend, and their bytes: what a cost
+/// model needs (request units follow item sizes; SQS bills per 64 KiB of payload).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CallStats {
+    /// How many.
+    pub count: u64,
+    /// Request bodies, bytes.
+    pub request_bytes: u64,
+    /// Response bodies, bytes.
+    pub response_bytes: u64,
+}
+
 /// What the proxy did, since it started.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ProxyCounts {
@@ -97,6 +110,7 @@ struct Inner {
     upstream: String,
     faults: RwLock<BackendFaults>,
     counters: Counters,
+    calls: Mutex<BTreeMap<String, CallStats>>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -120,6 +134,7 @@ impl FaultProxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
             faults: RwLock::new(BackendFaults::default()),
             counters: Counters::default(),
+            calls: Mutex::default(),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         let app = axum::Router::new()
@@ -164,6 +179,16 @@ impl FaultProxy {
         Ok(())
     }
 
+    /// The calls that reached the backend so far, by operation (`DynamoDB.PutItem`,
+    /// `SQS.SendMessage`).
+    pub fn calls(&self) -> BTreeMap<String, CallStats> {
+        self.inner
+            .calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// What it did so far.
     pub fn counts(&self) -> ProxyCounts {
         let c = &self.inner.counters;
@@ -183,12 +208,27 @@ enum Service {
     Other,
 }
 
-fn service(request: &Request) -> Service {
-    let target = request
+fn target(request: &Request) -> &str {
+    request
         .headers()
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// `DynamoDB.PutItem` for `DynamoDB_20120810.PutItem`, `SQS.SendMessage` for
+/// `AmazonSQS.SendMessage`.
+fn operation(service: Service, target: &str) -> String {
+    let name = target.rsplit('.').next().unwrap_or(target);
+    match service {
+        Service::DynamoDb => format!("DynamoDB.{name}"),
+        Service::Sqs => format!("SQS.{name}"),
+        Service::Other => "other".to_owned(),
+    }
+}
+
+fn service(request: &Request) -> Service {
+    let target = target(request);
     if target.starts_with("DynamoDB_") {
         Service::DynamoDb
     } else if target.starts_with("AmazonSQS.") {
@@ -244,6 +284,7 @@ async fn forward(State(inner): State<Arc<Inner>>, request: Request) -> Response 
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     let service = service(&request);
+    let operation = operation(service, target(&request));
     if service != Service::Other {
         if fastrand::f64() < faults.throttle_rate {
             inner.counters.throttled.fetch_add(1, Ordering::Relaxed);
@@ -258,6 +299,7 @@ async fn forward(State(inner): State<Arc<Inner>>, request: Request) -> Response 
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body over 16 MiB").into_response();
     };
+    let request_bytes = body.len() as u64;
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut upstream = match axum::http::Request::builder()
         .method(parts.method)
@@ -274,7 +316,19 @@ async fn forward(State(inner): State<Arc<Inner>>, request: Request) -> Response 
     match inner.client.request(upstream).await {
         Ok(answer) => {
             let (parts, body) = answer.into_parts();
-            Response::from_parts(parts, Body::new(body))
+            let Ok(body) = axum::body::to_bytes(Body::new(body), MAX_BODY).await else {
+                return (StatusCode::BAD_GATEWAY, "the backend's answer broke off").into_response();
+            };
+            let mut calls = inner
+                .calls
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let stats = calls.entry(operation).or_default();
+            stats.count += 1;
+            stats.request_bytes += request_bytes;
+            stats.response_bytes += body.len() as u64;
+            drop(calls);
+            Response::from_parts(parts, Body::from(body))
         }
         Err(e) => (
             StatusCode::BAD_GATEWAY,
@@ -375,6 +429,15 @@ mod tests {
                 throttled: 2,
                 failed: 1
             }
+        );
+        assert_eq!(
+            proxy.calls()["DynamoDB.PutItem"],
+            CallStats {
+                count: 1,
+                request_bytes: 2,
+                response_bytes: "moto saw /queue".len() as u64,
+            },
+            "only the calls that reached the backend, with their bytes"
         );
         proxy.set(BackendFaults::default()).unwrap();
         assert_eq!(call("AmazonSQS.ReceiveMessage").await.unwrap().0, 200);

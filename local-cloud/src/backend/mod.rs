@@ -13,8 +13,8 @@ mod provision;
 
 use std::path::PathBuf;
 
+pub use fault_proxy::{BackendFaults, CallStats, FaultProxy, ProxyCounts};
 pub use moto::{MOTO_VERSION, Moto, moto_path};
-pub use fault_proxy::{BackendFaults, FaultProxy, ProxyCounts};
 pub use provision::provision;
 
 /// Why the backend is not there.

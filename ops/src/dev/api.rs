@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use local_cloud::backend::{BackendFaults, ProxyCounts};
+use local_cloud::backend::{BackendFaults, CallStats, ProxyCounts};
 use local_cloud::cloudwatch::{AlarmInfo, LogEntry, LogFilter, MetricQuery, Series};
 use local_cloud::codedeploy::Deployment;
 use local_cloud::lambda::{EnvironmentInfo, Function};
@@ -364,6 +364,8 @@ struct BackendFaultsInfo {
     active: bool,
     #[serde(flatten)]
     counts: ProxyCounts,
+    /// The calls that reached the backend, by operation, with their bytes.
+    calls: std::collections::BTreeMap<String, CallStats>,
 }
 
 fn backend_faults_info(shared: &Shared) -> Json<BackendFaultsInfo> {
@@ -372,6 +374,7 @@ fn backend_faults_info(shared: &Shared) -> Json<BackendFaultsInfo> {
         faults,
         active: faults.active(),
         counts: shared.backend_faults.counts(),
+        calls: shared.backend_faults.calls(),
     })
 }
 

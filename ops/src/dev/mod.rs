@@ -208,7 +208,12 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         .await
         .map_err(|e| DevError::Setup(format!("the backend fault proxy: {e}")))?;
     let functions = match start_functions(
-        &model, &binaries, proxy.url(), &observers, &options, &shutdown,
+        &model,
+        &binaries,
+        proxy.url(),
+        &observers,
+        &options,
+        &shutdown,
     )
     .await
     {

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Memory of the local stack under steady load with one fixed trace header.
+
+A client that sends the same `X-Amzn-Trace-Id` on every request piles every segment
+onto one trace; the stack bounds a trace (and its telemetry stores), so its memory must
+level off instead of growing with the load. This starts `feedback-ops dev` (quiet, on
+a free port, with its own moto), then for MINUTES posts comments and lists them with
+that one header, polls the console's heaviest views (`/ops/api/graph`, the trace list,
+the trace itself) as an open console would, and samples the resident memory (VmRSS) of
+the stack's own process and of each function process every 10 s.
+
+It prints the samples and the verdict: the stack's memory in the last third of the run
+against the end of the first third (after warm-up); growth above 20 % is reported as
+unbounded and the exit status is 1.
+
+Usage: tools/memory-under-load.py FEEDBACK_OPS BIN_DIR [MINUTES] [RATE]
+(make bench runs it for 5 minutes; MINUTES=60 for the hour the issue asks about.)
+Only the standard library: it runs with any Python 3.
+"""
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+
+
+def request(method, url, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("content-type", "application/json")
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
+    with urllib.request.urlopen(req, timeout=30) as response:
+        return json.load(response)
+
+
+def rss_kib(pid):
+    """VmRSS of a process in KiB, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def load(url, rate, stop, counts):
+    """Posts and lists at `rate` requests per second, with the one trace header."""
+    interval = 1.0 / rate
+    n = 0
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            if n % 2 == 0:
+                request("POST", f"{url}/comments", {"text": f"memory {n}"}, {"X-Amzn-Trace-Id": TRACE})
+            else:
+                request("GET", f"{url}/comments?limit=20", headers={"X-Amzn-Trace-Id": TRACE})
+            counts["ok"] += 1
+        except Exception:  # noqa: BLE001 - a failed request is counted, the load goes on
+            counts["failed"] += 1
+        n += 1
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def console(url, stop, counts):
+    """What an open console asks every two seconds, the heaviest first."""
+    trace_id = TRACE.split(";")[0].removeprefix("Root=")
+    while not stop.is_set():
+        for path in ("/ops/api/graph", "/ops/api/traces?limit=50", f"/ops/api/traces/{trace_id}"):
+            try:
+                request("GET", f"{url}{path}")
+                counts["console"] += 1
+            except Exception:  # noqa: BLE001 - the trace may not exist yet
+                counts["console_failed"] += 1
+        stop.wait(2)
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    feedback_ops, bin_dir = sys.argv[1], sys.argv[2]
+    minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 5
+    rate = float(sys.argv[4]) if len(sys.argv) > 4 else 20
+    stack = subprocess.Popen(
+        [feedback_ops, "dev", "--port", "0", "--quiet", "--bin-dir", bin_dir],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        for line in stack.stdout:
+            if line.startswith("ready: "):
+                url = line.split()[1]
+                break
+        if url is None:
+            sys.exit("feedback-ops dev stopped before it was ready (see its errors above)")
+        threading.Thread(target=lambda: [None for _ in stack.stdout], daemon=True).start()
+        stop = threading.Event()
+        counts = {"ok": 0, "failed": 0, "console": 0, "console_failed": 0}
+        workers = [
+            threading.Thread(target=load, args=(url, rate, stop, counts), daemon=True),
+            threading.Thread(target=console, args=(url, stop, counts), daemon=True),
+        ]
+        for worker in workers:
+            worker.start()
+        print(f"{minutes:g} minutes at {rate:g} requests/s with one trace header ({TRACE}), console polling")
+        print(f"{'t (s)':>7} {'requests':>9} {'stack MiB':>10} {'functions MiB':>14}")
+        samples = []
+        started = time.monotonic()
+        deadline = started + minutes * 60
+        while time.monotonic() < deadline:
+            time.sleep(min(10, max(0.0, deadline - time.monotonic())))
+            functions = request("GET", f"{url}/ops/api/functions")
+            pids = [e["pid"] for f in functions for e in f.get("environments", []) if e.get("pid")]
+            stack_kib = rss_kib(stack.pid) or 0
+            functions_kib = sum(rss_kib(pid) or 0 for pid in pids)
+            elapsed = time.monotonic() - started
+            samples.append((elapsed, stack_kib))
+            print(f"{elapsed:7.0f} {counts['ok']:9d} {stack_kib / 1024:10.1f} {functions_kib / 1024:14.1f}", flush=True)
+        stop.set()
+        third = max(1, len(samples) // 3)
+        warm = samples[third - 1][1]
+        late = max(kib for _, kib in samples[-third:])
+        growth = late / warm if warm else 0
+        print(
+            f"requests {counts['ok']} ok, {counts['failed']} failed; console polls {counts['console']}"
+            f" ({counts['console_failed']} failed)"
+        )
+        verdict = "bounded" if growth <= 1.2 else "UNBOUNDED"
+        print(
+            f"stack memory: {warm / 1024:.1f} MiB after the first third, at most {late / 1024:.1f} MiB"
+            f" in the last third ({growth:.2f}x): {verdict}"
+        )
+        sys.exit(0 if growth <= 1.2 else 1)
+    finally:
+        stack.send_signal(signal.SIGINT)
+        try:
+            stack.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            stack.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -30,16 +30,37 @@ pub(crate) fn span(context: &lambda_runtime::Context, cold_start: bool) -> Span 
         { LAMBDA_REQUEST_ID } = %context.request_id,
         { LAMBDA_FUNCTION_ARN } = %context.invoked_function_arn,
         { FUNCTION_VERSION } = %context.env_config.version,
-        { XRAY_TRACE_ID } = context.xray_trace_id.as_deref(),
+        { XRAY_TRACE_ID } = trace_id(context.xray_trace_id.as_deref()).as_deref(),
         { COLD_START } = cold_start,
         { CORRELATION_ID } = tracing::field::Empty,
         { KEY_ACTIVITY } = tracing::field::Empty,
     )
 }
 
+/// The trace id alone (`1-5759e988-bd862e3fe1be46a994272793`) from the header Lambda
+/// passes (`Root=…;Parent=…;Sampled=…`): what Powertools logs and the X-Ray console
+/// searches for. `None` when there is no header or it does not parse.
+fn trace_id(header: Option<&str>) -> Option<String> {
+    let header = ops_wire::trace::TraceHeader::parse(header?).ok()?;
+    Some(header.root.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_field_holds_the_trace_id_alone() {
+        assert_eq!(
+            trace_id(Some(
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+            ))
+            .as_deref(),
+            Some("1-5759e988-bd862e3fe1be46a994272793")
+        );
+        assert_eq!(trace_id(Some("not a header")), None);
+        assert_eq!(trace_id(None), None);
+    }
 
     #[test]
     fn cold_start_is_reported_once_per_process() {

@@ -8,7 +8,8 @@
 //!  "xray_trace_id":"1-…","comment_id":"…"}
 //! ```
 //!
-//! The talk's fields come first, in its order, then the other fields of the event and
+//! The talk's fields come first, in its order, on every line (`null` where none
+//! applies), then the other fields of the event and
 //! of the spans it is in (innermost wins). With `AWS_LAMBDA_LOG_FORMAT=Text` the same
 //! fields are written as one readable line instead:
 //! `2026-11-28T04:35:37.774Z INFO [add-comments] comment accepted correlation_id=… …`. Fields are values, never interpolated into
@@ -220,7 +221,9 @@ where
     }
 }
 
-/// The talk's fields first, in order, then the rest alphabetically; one line.
+/// The talk's fields first, in order, each one present (`null` where none applies, so a
+/// Logs Insights query never meets a missing field), then the rest alphabetically; one
+/// line.
 fn render_line(fields: &mut Map<String, Value>) -> String {
     let mut line = String::with_capacity(512);
     line.push('{');
@@ -233,9 +236,8 @@ fn render_line(fields: &mut Map<String, Value>) -> String {
         let _ = write!(line, "{}:{}", Value::String(key.to_owned()), value);
     };
     for key in LEADING {
-        if let Some(value) = fields.remove(key) {
-            push(&mut line, key, &value);
-        }
+        let value = fields.remove(key).unwrap_or(Value::Null);
+        push(&mut line, key, &value);
     }
     for (key, value) in fields.iter() {
         push(&mut line, key, value);
@@ -423,6 +425,28 @@ mod tests {
         .map(|key| raw.find(key).unwrap())
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{raw}");
+    }
+
+    #[test]
+    fn every_line_carries_every_leading_field_null_where_none_applies() {
+        let (lines, raw) = capture(|| {
+            // A batch line: in an invocation, but for no single request.
+            let span = tracing::info_span!(
+                "invocation",
+                lambda_request_id = "req-1",
+                correlation_id = tracing::field::Empty,
+            );
+            let _entered = span.enter();
+            tracing::info!(records = 3_u64, "batch processed");
+        });
+        let line = lines[0].as_object().unwrap();
+        for key in LEADING {
+            assert!(line.contains_key(key), "{key} missing: {raw}");
+        }
+        assert_eq!(line["correlation_id"], Value::Null);
+        assert_eq!(line["xray_trace_id"], Value::Null);
+        assert_eq!(line["lambda_request_id"], "req-1");
+        assert_eq!(line["records"], 3);
     }
 
     #[test]

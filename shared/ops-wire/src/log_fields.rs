@@ -37,14 +37,16 @@ pub const MESSAGE: &str = "message";
 pub const COLD_START: &str = "cold_start";
 /// The function version that ran (`3`, `$LATEST`).
 pub const FUNCTION_VERSION: &str = "function_version";
-/// The invocation's X-Ray trace: in a log line, the header Lambda passed
-/// (`Root=…;Parent=…;Sampled=…`); in an EMF line, the trace id alone.
+/// The invocation's X-Ray trace id alone (`1-5759e988-bd862e3fe1be46a994272793`), in a
+/// log line as in an EMF line: what Powertools logs and the X-Ray console searches for.
 pub const XRAY_TRACE_ID: &str = "xray_trace_id";
 /// An error and its whole `source()` chain, `outer: inner: root cause`.
 pub const ERROR: &str = "error";
 
-/// The fields every line leads with, in this order; the event's other fields follow
-/// alphabetically.
+/// The fields every line leads with, in this order, each present on every line (`null`
+/// where none applies, such as `correlation_id` on a batch line that spans several
+/// requests), so a Logs Insights query never meets a missing field; the event's other
+/// fields follow alphabetically.
 pub const LEADING: [&str; 11] = [
     TIMESTAMP,
     LEVEL,

@@ -104,29 +104,38 @@ fn parse_level(raw: &str) -> Option<LevelFilter> {
 /// # Errors
 /// Fails if a global subscriber is already installed.
 pub fn init_logging(config: &LogConfig) -> Result<(), tracing_subscriber::util::TryInitError> {
-    let dependencies = if config.level == LevelFilter::TRACE {
-        LevelFilter::TRACE
-    } else {
-        LevelFilter::WARN.min(config.level)
-    };
-    let filter = Targets::new()
-        .with_default(config.level)
-        .with_target("aws_config", dependencies)
-        .with_target("aws_smithy_runtime", dependencies)
-        .with_target("aws_smithy_runtime_api", dependencies)
-        .with_target("aws_runtime", dependencies)
-        .with_target("aws_sdk_dynamodb", dependencies)
-        .with_target("aws_sdk_sqs", dependencies)
-        .with_target("hyper_util", dependencies)
-        .with_target("rustls", dependencies)
-        .with_target("h2", dependencies);
     Registry::default()
         .with(
             LogLayer::new(config.service.clone(), std::io::stdout)
                 .with_format(config.format)
-                .with_filter(filter),
+                .with_filter(log_filter(config.level)),
         )
         .try_init()
+}
+
+/// The function's level for its own events; warnings and errors only (unless the level
+/// is TRACE) from the AWS SDK — every `aws_sdk_*` client, whichever services the
+/// function calls — and its HTTP and TLS stack. Targets match by prefix.
+fn log_filter(level: LevelFilter) -> Targets {
+    let dependencies = if level == LevelFilter::TRACE {
+        LevelFilter::TRACE
+    } else {
+        LevelFilter::WARN.min(level)
+    };
+    [
+        "aws_config",
+        "aws_runtime",
+        "aws_sdk_",
+        "aws_sigv4",
+        "aws_smithy_",
+        "hyper",
+        "h2",
+        "rustls",
+    ]
+    .into_iter()
+    .fold(Targets::new().with_default(level), |filter, target| {
+        filter.with_target(target, dependencies)
+    })
 }
 
 /// A `tracing` layer that writes each event as one line in the talk's format.
@@ -504,6 +513,22 @@ mod tests {
             rest,
             "WARN [svc] queue slow correlation_id=c-1 detail=\"two words\"\n"
         );
+    }
+
+    #[test]
+    fn every_aws_sdk_client_is_quiet_below_warn_and_the_function_is_not() {
+        let filter = log_filter(LevelFilter::INFO);
+        for target in [
+            "aws_sdk_s3::client",
+            "aws_sdk_eventbridge",
+            "aws_smithy_runtime::client::orchestrator",
+            "hyper_util::client",
+        ] {
+            assert!(!filter.would_enable(target, &Level::INFO), "{target}");
+            assert!(filter.would_enable(target, &Level::WARN), "{target}");
+        }
+        assert!(filter.would_enable("push_to_db", &Level::INFO));
+        assert!(log_filter(LevelFilter::TRACE).would_enable("aws_sdk_s3", &Level::TRACE));
     }
 
     #[test]

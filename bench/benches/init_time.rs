@@ -1,7 +1,9 @@
 //! Init time: from process start to the first Runtime API poll, which is where Lambda
 //! ends the init phase. A real function (`add-comments`: the ops kit, the AWS SDK
 //! config and two clients) and the same echo with and without the ops kit, release
-//! builds, alternated run by run so a busy moment of the machine hits all three.
+//! builds, plus `add-comments` built with the `demo` profile that `make demo` runs,
+//! alternated run by run so a busy moment of the machine hits all four: the demo's
+//! figures against the release build's, like for like.
 
 #![allow(clippy::print_stderr, clippy::unwrap_used, clippy::expect_used)]
 
@@ -22,7 +24,18 @@ async fn main() {
         "-p",
         "add-comments",
     ]);
-    let candidates = ["bare-echo", "kit-echo", "add-comments"];
+    let mut binaries = binaries;
+    let demo = build_binaries(&["--profile", "demo", "--bins", "-p", "add-comments"]);
+    binaries.insert(
+        "add-comments (demo)".to_owned(),
+        demo["add-comments"].clone(),
+    );
+    let candidates = [
+        "bare-echo",
+        "kit-echo",
+        "add-comments",
+        "add-comments (demo)",
+    ];
     // Configuration the functions read at init; no call leaves the machine during init.
     let env = [
         ("METRICS_NAMESPACE", "OnlineFeedback"),
@@ -36,9 +49,13 @@ async fn main() {
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(RUNS); candidates.len()];
     for _ in 0..RUNS {
         for (index, name) in candidates.iter().enumerate() {
-            let mut process =
-                FunctionProcess::start_binary(&binaries[*name], name, "http://127.0.0.1:9", &env)
-                    .await;
+            let mut process = FunctionProcess::start_binary(
+                &binaries[*name],
+                name.trim_end_matches(" (demo)"),
+                "http://127.0.0.1:9",
+                &env,
+            )
+            .await;
             let polled = process.first_poll(Duration::from_secs(30)).await;
             samples[index].push(polled - process.spawned_at);
         }
@@ -49,7 +66,7 @@ async fn main() {
         let middle = median(runs);
         let p90 = runs[runs.len() * 9 / 10];
         eprintln!(
-            "  {name:<14} median {:>7.2} ms   p90 {:>7.2} ms   {:.2}× bare-echo",
+            "  {name:<20} median {:>7.2} ms   p90 {:>7.2} ms   {:.2}× bare-echo",
             ms(middle),
             ms(p90),
             ms(middle) / ms(baseline)

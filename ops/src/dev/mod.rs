@@ -203,10 +203,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
     let alarms = start_cloudwatch(
         &model, &physical, &config, &observers, &options, &shutdown, &mut tasks,
     );
-    // The functions reach moto through the fault proxy; the stack's own calls do not.
-    let proxy = FaultProxy::start(&endpoint, shutdown.clone())
-        .await
-        .map_err(|e| DevError::Setup(format!("the backend fault proxy: {e}")))?;
+    let proxy = start_fault_proxy(&endpoint, &shutdown).await?;
     let functions = match start_functions(
         &model,
         &binaries,
@@ -269,13 +266,7 @@ pub async fn run(options: DevOptions) -> Result<(), DevError> {
         dlq,
         backend_faults: proxy,
     });
-    let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
-    let serving = shutdown.clone();
-    tasks.spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(serving.cancelled_owned())
-            .await;
-    });
+    tasks.spawn(serve(listener, shared, shutdown.clone()));
     terminal::banner(&url, &profile, started.elapsed());
 
     shutdown_signal().await;
@@ -654,6 +645,28 @@ async fn first_version(function: &Arc<Function>) -> Result<(), lambda::LambdaErr
     }
     function.host(&version.version)?;
     Ok(())
+}
+
+/// Serves the API, the page, the console and the ops API until `shutdown`.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
+    let app = router(shared).into_make_service_with_connect_info::<SocketAddr>();
+    let _ = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await;
+}
+
+/// The proxy the functions reach moto through (the stack's own calls do not).
+async fn start_fault_proxy(
+    endpoint: &str,
+    shutdown: &CancellationToken,
+) -> Result<FaultProxy, DevError> {
+    FaultProxy::start(endpoint, shutdown.clone())
+        .await
+        .map_err(|e| DevError::Setup(format!("the backend fault proxy: {e}")))
 }
 
 /// The stack's port on loopback, or what to do when it is taken.

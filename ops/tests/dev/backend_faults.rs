@@ -58,10 +58,10 @@ fn throttling_and_5xx_from_the_backend_lose_nothing_acknowledged() {
     assert_eq!(on["active"], true);
 
     let mut accepted = BTreeSet::new();
-    let mut retried = 0;
+    let mut attempts_repeated = 0;
     for n in 0..12 {
         let (id, retries) = post_with_retries(&stack, &format!("through the outage {n}"));
-        retried += retries;
+        attempts_repeated += retries;
         accepted.insert(id);
     }
     let (_, during) = backend_faults(&stack, "GET", None);
@@ -87,7 +87,7 @@ fn throttling_and_5xx_from_the_backend_lose_nothing_acknowledged() {
     assert_eq!(
         listed_again.into_iter().collect::<BTreeSet<_>>(),
         accepted,
-        "every accepted comment stored exactly once ({retried} retried posts)"
+        "every accepted comment stored exactly once ({attempts_repeated} posts repeated)"
     );
     assert_eq!(stack.get("/ops/api/dlq?peek=false")["depth"], 0);
 }

@@ -1,24 +1,68 @@
 //! Correlation ids: one id that follows a request through every function, queue and log.
 //!
-//! The talk's log correlation used API Gateway's request id. We take a caller's
-//! `X-Correlation-Id` when it is well formed, so a client (or an upstream service) can
-//! tie its own logs to ours, and fall back to the request id otherwise. A malformed
-//! header is replaced, never echoed: it would otherwise flow into every log line.
+//! The talk's log correlation used API Gateway's request id. We take the caller's own id
+//! when it is well formed, so a client (or an upstream service) can tie its logs to
+//! ours, and fall back to the event source's own id otherwise: API Gateway REST and HTTP
+//! APIs, Lambda function URLs, ALBs, SQS, SNS and EventBridge each have a reader (in
+//! `sources`), and [`CorrelationId`]'s documentation has the table of what each reads. A
+//! malformed id is replaced, never echoed: it would otherwise flow into every log line.
+//!
+//! Sending the id on (in `propagation`) needs no AWS SDK crate: the SQS and SNS message
+//! attribute is three strings, the EventBridge detail a JSON text, handed to whichever
+//! client the caller already has.
+
+mod propagation;
+mod sources;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use propagation::{EventBridgeDetailError, MessageAttribute};
+
 /// The HTTP header that carries a correlation id in and out of the API.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
-/// The SQS message attribute that carries a correlation id across the queue.
+/// The name that carries a correlation id through records: the SQS and SNS message
+/// attribute, and the member of an EventBridge event's `detail`.
 pub const CORRELATION_ATTRIBUTE: &str = ops_wire::queue::CORRELATION_ATTRIBUTE;
 
 /// A correlation id: 1 to 128 characters of ASCII letters, digits and `- _ . :`.
 ///
 /// The alphabet covers UUIDs, API Gateway request ids and X-Ray trace ids, and keeps
 /// the id safe to put in a header, a log line or a Logs Insights query unescaped.
+///
+/// # Where an id comes from
+///
+/// Each reader takes the caller's id when it is well formed, else the event source's
+/// own id, else a fresh one: it always returns an id. Every candidate goes through
+/// [`CorrelationId::parse`].
+///
+/// | event | the caller's id | else the source's id | reader |
+/// |---|---|---|---|
+/// | API Gateway REST API | `X-Correlation-Id` header | `requestContext.requestId` | [`from_request`](Self::from_request) |
+/// | API Gateway HTTP API | `X-Correlation-Id` header | `requestContext.requestId`, without its `=` padding | [`from_request`](Self::from_request) |
+/// | Lambda function URL | `X-Correlation-Id` header | `requestContext.requestId` | [`from_request`](Self::from_request) |
+/// | Application Load Balancer | `X-Correlation-Id` header | the `Root=` of `X-Amzn-Trace-Id`, which ALB adds to every request | [`from_request`](Self::from_request) |
+/// | SQS record | [`CORRELATION_ATTRIBUTE`] message attribute | `messageId` | [`from_sqs_message`](Self::from_sqs_message) |
+/// | SNS record | [`CORRELATION_ATTRIBUTE`] message attribute of `Type` `String` | `MessageId` | [`from_sns_record`](Self::from_sns_record) |
+/// | EventBridge event | [`CORRELATION_ATTRIBUTE`] member of a `detail` object | `id` | [`from_eventbridge`](Self::from_eventbridge) |
+///
+/// An HTTP API's request id is base64 with `=` padding (`LV7fzho-PHcEJPw=`), outside
+/// the alphabet: the padding is dropped, and the rest still finds the access log line
+/// that has the whole id. A function URL's request id is a UUID. An ALB has no request
+/// id; its trace id is in its access log and in X-Ray.
+///
+/// # Sending it on
+///
+/// | to | put the id in | with |
+/// |---|---|---|
+/// | HTTP | the [`CORRELATION_HEADER`] header | [`as_str`](Self::as_str) |
+/// | SQS, SNS | the [`CORRELATION_ATTRIBUTE`] message attribute, a `String` | [`message_attribute`](Self::message_attribute) |
+/// | EventBridge | the [`CORRELATION_ATTRIBUTE`] member of the detail | [`eventbridge_detail`](Self::eventbridge_detail) |
+///
+/// The attribute has the same name on SQS and SNS, so an SNS subscription with raw
+/// message delivery hands it to the SQS queue behind it as it is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CorrelationId(String);
@@ -64,27 +108,25 @@ impl CorrelationId {
     }
 
     /// Picks the id for an incoming HTTP request: a well-formed `X-Correlation-Id`
-    /// header, else `fallback` (API Gateway's request id) when it is well formed, else a
-    /// fresh one. Never fails: a request always gets an id.
+    /// header, else `fallback` (the event source's own id) when it is well formed, else
+    /// a fresh one. Never fails: a request always gets an id.
+    ///
+    /// [`CorrelationId::from_request`] finds the fallback for you; this is for requests
+    /// that do not come through `lambda_http`.
     pub fn from_headers(headers: &http::HeaderMap, fallback: Option<&str>) -> Self {
-        headers
+        let header = headers
             .get(CORRELATION_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| Self::parse(value).ok())
-            .or_else(|| fallback.and_then(|id| Self::parse(id).ok()))
-            .unwrap_or_else(Self::generate)
+            .and_then(|value| value.to_str().ok());
+        Self::first_valid([header, fallback])
     }
 
-    /// The id for an API Gateway request: its `X-Correlation-Id` header when well
-    /// formed, else API Gateway's request id (as in the talk), else a fresh one.
-    pub fn from_request(request: &lambda_http::Request) -> Self {
-        use lambda_http::RequestExt as _;
-        use lambda_http::request::RequestContext;
-        let request_id = match request.request_context_ref() {
-            Some(RequestContext::ApiGatewayV1(context)) => context.request_id.as_deref(),
-            _ => None,
-        };
-        Self::from_headers(request.headers(), request_id)
+    /// The first candidate that parses, else a fresh id.
+    fn first_valid<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>) -> Self {
+        candidates
+            .into_iter()
+            .flatten()
+            .find_map(|raw| Self::parse(raw).ok())
+            .unwrap_or_else(Self::generate)
     }
 
     /// The id as text.

@@ -6,7 +6,7 @@
 //!
 //! | module | gives you |
 //! |---|---|
-//! | [`CorrelationId`] | one id per request, from `X-Correlation-Id` or API Gateway's request id |
+//! | [`CorrelationId`] | one id per request or record: the caller's (`X-Correlation-Id`, the `correlation_id` SQS/SNS attribute or EventBridge detail member) or the source's own (API Gateway REST and HTTP API, function URL, ALB, SQS, SNS, EventBridge); [`CorrelationId::message_attribute`] and [`CorrelationId::eventbridge_detail`] send it on |
 //! | [`init_logging`], [`LogLayer`] | one JSON object per line with the talk's fields |
 //! | [`init`], [`OpsLayer`] | one call at start-up, one tower layer around the handler: the invocation span, cold starts, metrics flush, panics as errors, fault injection |
 //! | [`correlate`] | one call puts the correlation id on the logs, the trace and the metrics |
@@ -39,9 +39,14 @@ pub mod metrics;
 mod problem;
 pub mod xray;
 
+/// The event types the correlation readers take ([`CorrelationId::from_sqs_message`],
+/// [`CorrelationId::from_sns_record`], [`CorrelationId::from_eventbridge`]), in the
+/// version the kit was built with.
+pub use aws_lambda_events;
 pub use config::{ConfigError, required_env};
 pub use correlation::{
-    CORRELATION_ATTRIBUTE, CORRELATION_HEADER, CorrelationId, InvalidCorrelationId,
+    CORRELATION_ATTRIBUTE, CORRELATION_HEADER, CorrelationId, EventBridgeDetailError,
+    InvalidCorrelationId, MessageAttribute,
 };
 pub use faults::{ERROR_RATE_VAR, FaultInjection, InjectedFault, LATENCY_VAR};
 pub use lambda::{InitError, Ops, OpsLayer, OpsService, correlate, init};

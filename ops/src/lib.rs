@@ -9,9 +9,11 @@
 //! | [`deps`] | the dependency graph: tags, wiring, drift, queries, exports, live mode |
 //! | [`dev`] | the local stack: the local cloud wired from the template, the ops API, the web files |
 //! | [`dlq`] | the dead-letter queue: list it, redrive it |
+//! | [`load`] | load and chaos with exact accounting: every comment stored once, dead-lettered or lost |
 //! | [`release`] | releases: deploy locally, prune, rollback, classify |
 
 pub mod deps;
 pub mod dev;
 pub mod dlq;
+pub mod load;
 pub mod release;

@@ -41,7 +41,21 @@ enum Command {
     /// The dead-letter queue: what waits there and why, and moving it back.
     #[command(subcommand, after_help = DLQ_EXAMPLES)]
     Dlq(feedback_ops::dlq::cli::DlqCommand),
+    /// Load and chaos with exact accounting: N comments from C clients (retried with
+    /// their Idempotency-Key), optionally with faults and killed processes, then every
+    /// comment accounted for: stored exactly once, dead-lettered or lost. Exit 0 when
+    /// none was lost, duplicated or rejected, 1 otherwise.
+    #[command(after_help = LOAD_EXAMPLES)]
+    Load(feedback_ops::load::cli::LoadArgs),
 }
+
+const LOAD_EXAMPLES: &str = "\
+Examples:
+  feedback-ops load --comments 2000 --clients 8               the local stack (make demo)
+  feedback-ops load --comments 2000 --clients 8 --chaos       with faults and kill -9s; all removed at the end
+  feedback-ops load --comments 500 --chaos --seed 42 --json   the same schedule again, as one JSON object
+  feedback-ops load --comments 10000 --clients 16 --rate 200  at most 200 posts a second
+  feedback-ops load --url https://abc123.execute-api.eu-west-1.amazonaws.com/prod --comments 100";
 
 const DLQ_EXAMPLES: &str = "\
 Examples:
@@ -299,6 +313,7 @@ fn main() -> ExitCode {
         Command::Release(ReleaseCommand::Rollback(args)) => release_rollback(&args),
         Command::Release(ReleaseCommand::Classify(args)) => release_classify(&args),
         Command::Dlq(command) => feedback_ops::dlq::cli::run(&command),
+        Command::Load(args) => feedback_ops::load::cli::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -10,6 +10,7 @@ mod alarms;
 mod backend_faults;
 mod dlq;
 mod lambda_api;
+mod load;
 mod releases;
 
 use std::collections::{BTreeSet, HashMap};

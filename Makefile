@@ -7,6 +7,7 @@
 #   .tools/checkov/     checkov                                 tools/requirements-checkov.txt
 #   .tools/cfn-guard/   cfn-guard, built with cargo install
 #   .tools/browser/     Playwright and pytest for the browser tests  tools/requirements-browser.txt
+#   .tools/schemathesis/ Schemathesis, the API against openapi.yaml  tools/requirements-schemathesis.txt
 #   chromium            Debian's package, with apt-get (as root; otherwise it says what to run)
 
 SHELL := /bin/bash
@@ -23,6 +24,8 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 CFN_GUARD_VERSION := 3.2.1
 CFN_GUARD := $(TOOLS)/cfn-guard/bin/cfn-guard
 BROWSER_PYTEST := $(TOOLS)/browser/bin/pytest
+# ops/tests/dev/schemathesis.rs runs it (cargo test, below) and fails when it is missing.
+SCHEMATHESIS := $(TOOLS)/schemathesis/bin/st
 TRANSLATED := target/template.translated.json
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # make demo: the port, and any other feedback-ops dev flags (DEMO_FLAGS="--concurrency 4").
@@ -59,7 +62,7 @@ export SAM_CLI_TELEMETRY := 0
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-test: check-toolchain $(MOTO_SERVER) lint check-template build-functions ## Format, lints, docs, template checks, unit, integration and browser tests.
+test: check-toolchain $(MOTO_SERVER) $(SCHEMATHESIS) lint check-template build-functions ## Format, lints, docs, template checks, unit, integration and browser tests.
 	@echo "==> $(ELAPSED) cargo test (integration tests start moto from $(MOTO_SERVER))"
 	cargo test --workspace --locked
 	@echo "==> $(ELAPSED) feedback-ops deps check (the dependency tags against the template's wiring)"
@@ -142,6 +145,9 @@ $(CFN_GUARD):
 
 $(BROWSER_PYTEST): tools/requirements-browser.txt tools/browser-constraints.txt
 	$(call python-venv,Playwright and pytest,$(TOOLS)/browser,browser)
+
+$(SCHEMATHESIS): tools/requirements-schemathesis.txt tools/schemathesis-constraints.txt
+	$(call python-venv,Schemathesis,$(TOOLS)/schemathesis,schemathesis)
 
 $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 	$(call python-venv,moto,$(VENV),moto)

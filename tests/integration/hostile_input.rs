@@ -271,6 +271,32 @@ async fn hostile_comment_ids_in_status_get_a_400() {
     }
 }
 
+/// openapi.yaml gives `{id}` one form, the hyphenated UUIDv7 the API answers with. The
+/// other forms a UUID parser reads (bare digits, braces, `urn:uuid:`) once found the
+/// same stored comment under other names; they are a 400 like any other non-id.
+#[tokio::test]
+async fn a_stored_comment_is_found_only_by_its_hyphenated_id() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .store_comment("one comment, one id")
+        .await
+        .id
+        .to_string();
+    for found in [id.clone(), id.to_ascii_uppercase()] {
+        let response = app.status(Some(&found)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{found}");
+    }
+    for other_form in [
+        id.replace('-', ""),
+        format!("{{{id}}}"),
+        format!("urn:uuid:{id}"),
+    ] {
+        let response = app.status(Some(&other_form)).await;
+        assert_problem(&response, StatusCode::BAD_REQUEST, &other_form);
+        assert_eq!(json_body(&response)["errors"][0]["field"], "id");
+    }
+}
+
 /// A problem response: the status, the media type, RFC 9457 members, and the same
 /// correlation id in the body and the header.
 fn assert_problem(response: &http::Response<String>, expected: StatusCode, name: &str) {

@@ -12,6 +12,7 @@ mod dlq;
 mod lambda_api;
 mod load;
 mod releases;
+mod schemathesis;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead as _;

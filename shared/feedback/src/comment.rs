@@ -23,13 +23,17 @@ impl CommentId {
         Self(Uuid::now_v7())
     }
 
-    /// Parses the hyphenated form of a version 7 UUID.
+    /// Parses the hyphenated form of a version 7 UUID (hex digits in either case), the
+    /// only form the API gives out. The other forms `Uuid` reads (32 bare digits,
+    /// `{…}`, `urn:uuid:…`) are refused: one comment has one id.
     ///
     /// # Errors
-    /// [`FieldProblem`] when the text is not a UUIDv7.
+    /// [`FieldProblem`] when the text is not a hyphenated UUIDv7.
     pub fn parse(raw: &str) -> Result<Self, FieldProblem> {
-        Uuid::try_parse(raw)
-            .ok()
+        // 36 characters is the hyphenated form and no other.
+        Some(raw)
+            .filter(|raw| raw.len() == 36)
+            .and_then(|raw| Uuid::try_parse(raw).ok())
             .filter(|id| id.get_version_num() == 7)
             .map(Self)
             .ok_or(FieldProblem::new(
@@ -407,6 +411,26 @@ mod tests {
             comment.created_at.unix_timestamp(),
             i64::try_from(ms.0).unwrap()
         );
+    }
+
+    #[test]
+    fn a_comment_id_has_one_written_form() {
+        let id = "019ac4d2-7f1e-7c3a-9b2d-4e5f60718293";
+        assert_eq!(CommentId::parse(id).unwrap().to_string(), id);
+        assert_eq!(
+            CommentId::parse(&id.to_ascii_uppercase())
+                .unwrap()
+                .to_string(),
+            id
+        );
+        for other_form in [
+            "019ac4d27f1e7c3a9b2d4e5f60718293",
+            "{019ac4d2-7f1e-7c3a-9b2d-4e5f60718293}",
+            "urn:uuid:019ac4d2-7f1e-7c3a-9b2d-4e5f60718293",
+        ] {
+            assert!(CommentId::parse(other_form).is_err(), "{other_form}");
+        }
+        assert!(CommentId::parse("4e2bd1c2-7a0b-4c5e-9f3a-1b2c3d4e5f60").is_err());
     }
 
     #[test]

@@ -24,16 +24,14 @@ Usage: tools/cost-model.py FEEDBACK_OPS BIN_DIR [N]     (make bench runs it)
 Only the standard library: it runs with any Python 3.
 """
 
-import json
 import math
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
+
+from local_stack import request, running
 
 # ───────── Prices: us-east-1 list prices, recorded 2026-12-02 (check before relying on them) ─────────
 PRICES_DATE = "2026-12-02"
@@ -53,17 +51,6 @@ REQUESTS_PER_COMMENT = {"POST /comments": 1, "GET /comments": 1}
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 REGION = "eu-west-1"
-
-
-def request(method, url, body=None, headers=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("content-type", "application/json")
-    for name, value in (headers or {}).items():
-        req.add_header(name, value)
-    with urllib.request.urlopen(req, timeout=60) as response:
-        return json.load(response)
 
 
 def sqs(endpoint, action, body):
@@ -181,16 +168,8 @@ def main():
         sys.exit(__doc__)
     feedback_ops, bin_dir = sys.argv[1], sys.argv[2]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
-    stack = subprocess.Popen(
-        [feedback_ops, "dev", "--port", "0", "--quiet", "--bin-dir", bin_dir],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = next((line.split()[1] for line in stack.stdout if line.startswith("ready: ")), None)
-        if url is None:
-            sys.exit("feedback-ops dev stopped before it was ready (see its errors above)")
-        threading.Thread(target=lambda: [None for _ in stack.stdout], daemon=True).start()
+    with running(feedback_ops, bin_dir) as stack:
+        url = stack.url
         memory = {f["name"]: f["memory_mb"] for f in request("GET", f"{url}/ops/api/functions")}
         before = snapshot(url)
         started = time.monotonic()
@@ -206,12 +185,6 @@ def main():
             for op in after["calls"]
         }
         print_model(count, failures, elapsed, memory, before, after, durations, logged, calls)
-    finally:
-        stack.send_signal(signal.SIGINT)
-        try:
-            stack.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            stack.kill()
 
 
 def print_model(count, failures, elapsed, memory, before, after, durations, logged, calls):
@@ -251,25 +224,33 @@ def print_model(count, failures, elapsed, memory, before, after, durations, logg
     }
     print(f"\nOne million comments, US$ (us-east-1 list prices of {PRICES_DATE}; arm64; the CPU part of a"
           f" duration scaled by {FULL_VCPU_MB} MB / memory, this machine's core standing in for one vCPU):\n")
-    print("| | " + " | ".join(f"{m} MB" for m in MEMORY_SIZES) + " |")
-    print("|---|" + "---:|" * len(MEMORY_SIZES))
-    totals = {m: 0.0 for m in MEMORY_SIZES}
+    columns = [*MEMORY_SIZES, "template"]
+    print("| | " + " | ".join(f"{m} MB" for m in MEMORY_SIZES) + " | as the template sets it |")
+    print("|---|" + "---:|" * len(columns))
+    totals = {m: 0.0 for m in columns}
+
+    def lambda_cost(per_comment, mean, cpu_ms, m):
+        duration = cpu_ms * max(1.0, FULL_VCPU_MB / m) + (mean - cpu_ms)
+        billed_s = math.ceil(duration) / 1000
+        cost = per_comment * 1_000_000 * (LAMBDA_REQUESTS_PER_MILLION / 1_000_000 + billed_s * m / 1024 * LAMBDA_ARM64_PER_GB_SECOND)
+        return cost, duration
+
     for name, (per_comment, mean, cpu_ms) in sorted(lambda_figures.items()):
         cells = []
-        for m in MEMORY_SIZES:
-            duration = cpu_ms * max(1.0, FULL_VCPU_MB / m) + (mean - cpu_ms)
-            billed_s = math.ceil(duration) / 1000
-            cost = per_comment * 1_000_000 * (LAMBDA_REQUESTS_PER_MILLION / 1_000_000 + billed_s * m / 1024 * LAMBDA_ARM64_PER_GB_SECOND)
+        for m in columns:
+            size = memory[name] if m == "template" else m
+            cost, duration = lambda_cost(per_comment, mean, cpu_ms, size)
             totals[m] += cost
-            cells.append(f"{cost:.2f} ({duration:.1f} ms)")
+            cells.append(f"{cost:.2f} ({duration:.1f} ms{f', {size} MB' if m == 'template' else ''})")
         print(f"| Lambda {name} | " + " | ".join(cells) + " |")
     for service, cost in fixed.items():
-        for m in MEMORY_SIZES:
+        for m in columns:
             totals[m] += cost * scale
-        print(f"| {service} | " + " | ".join(f"{cost * scale:.2f}" for _ in MEMORY_SIZES) + " |")
-    print("| **total** | " + " | ".join(f"**{totals[m]:.2f}**" for m in MEMORY_SIZES) + " |")
+        print(f"| {service} | " + " | ".join(f"{cost * scale:.2f}" for _ in columns) + " |")
+    print("| **total** | " + " | ".join(f"**{totals[m]:.2f}**" for m in columns) + " |")
     cheapest = min(MEMORY_SIZES, key=lambda m: totals[m])
-    print(f"\ncheapest: {cheapest} MB ({totals[cheapest]:.2f} US$ per million comments)")
+    print(f"\ncheapest single size: {cheapest} MB ({totals[cheapest]:.2f} US$ per million comments);"
+          f" as the template sets it: {totals['template']:.2f} US$")
 
 
 if __name__ == "__main__":

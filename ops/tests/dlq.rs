@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use aws_sdk_lambda::types::Environment;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
 use feedback_tests::{moto, sdk_config};
@@ -19,19 +17,7 @@ use ops_wire::queue::{
 use serde_json::Value;
 
 fn dlq(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
-        .arg("dlq")
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "eu-west-1")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    common::feedback_ops("dlq", args)
 }
 
 fn text(value: &str) -> MessageAttributeValue {
@@ -184,6 +170,11 @@ async fn list_shows_why_without_the_text_and_redrive_moves_everything_back() {
     assert_eq!(report["moved"], 2, "{report:#}");
     assert_eq!(report["failed"], Value::Array(Vec::new()));
     assert_eq!(report["method"], "receive-send-delete");
+    let note = report["note"].as_str().unwrap();
+    assert!(
+        note.starts_with("StartMessageMoveTask was refused (") && note.len() < 120,
+        "why the move task was not used, in a few words: {note}"
+    );
     assert_eq!(visible(&sqs, &dlq_url).await, 0);
     let back = sqs
         .receive_message()

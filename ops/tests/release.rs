@@ -80,19 +80,7 @@ async fn remaining(lambda: &aws_sdk_lambda::Client, name: &str) -> Vec<String> {
 }
 
 fn release(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
-        .arg("release")
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "eu-west-1")
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    common::feedback_ops("release", args)
 }
 
 fn unique_stack() -> String {

@@ -294,10 +294,26 @@ pub async fn redrive(sqs: &Client, queues: &Queues) -> Result<Redrive, DlqError>
             let mut moved = move_one_by_one(sqs, queues).await?;
             moved.note = Some(format!(
                 "StartMessageMoveTask was refused ({}); moved one by one",
-                sdk_error(&e)
+                refusal(&e)
             ));
             Ok(moved)
         }
+    }
+}
+
+/// Why an endpoint refused a call, short: the service's error code, else the HTTP
+/// status (moto answers an operation it lacks with a bare `500` page), else the error.
+fn refusal<E>(error: &aws_sdk_sqs::error::SdkError<E>) -> String
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_sqs::error::SdkError;
+    match error {
+        SdkError::ServiceError(service) => service.err().code().map_or_else(
+            || format!("HTTP {}", service.raw().status().as_u16()),
+            ToOwned::to_owned,
+        ),
+        other => sdk_error(other),
     }
 }
 

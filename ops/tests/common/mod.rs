@@ -1,5 +1,6 @@
 //! What the tests that drive moto's Lambda API share: a function created there as
-//! CloudFormation would create it (a role, placeholder code, the stack's tags).
+//! CloudFormation would create it (a role, placeholder code, the stack's tags), and
+//! the CLI run against it.
 
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
@@ -44,4 +45,23 @@ pub(crate) async fn create_function(
         create = create.tags(*key, *value);
     }
     create.send().await.unwrap();
+}
+
+/// Runs `feedback-ops COMMAND ARGS…` with test credentials and a region; answers its
+/// exit status, stdout and stderr.
+#[allow(dead_code)] // not every test binary that shares this module runs the CLI
+pub(crate) fn feedback_ops(command: &str, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .arg(command)
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
 }

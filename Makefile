@@ -31,7 +31,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # make demo: the port, and any other feedback-ops dev flags (DEMO_FLAGS="--concurrency 4").
 PORT ?= 3000
 # make bench: how long the memory-under-load benchmark runs.
-BENCH_MEMORY_MINUTES ?= 5
+BENCH_MEMORY_MINUTES ?= 10
 DEMO_FLAGS ?=
 
 # A pinned Python tool set in its own virtual environment (its target is a file the

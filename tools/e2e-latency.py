@@ -11,22 +11,11 @@ Usage: tools/e2e-latency.py FEEDBACK_OPS BIN_DIR [N]    (make bench runs it)
 Only the standard library: it runs with any Python 3.
 """
 
-import json
 import math
-import signal
-import subprocess
 import sys
 import time
-import urllib.request
 
-
-def request(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("content-type", "application/json")
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return json.load(response)
+from local_stack import request, running
 
 
 def percentile(values, p):
@@ -40,19 +29,8 @@ def main():
         sys.exit(__doc__)
     feedback_ops, bin_dir = sys.argv[1], sys.argv[2]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-    stack = subprocess.Popen(
-        [feedback_ops, "dev", "--port", "0", "--quiet", "--bin-dir", bin_dir],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = None
-        for line in stack.stdout:
-            if line.startswith("ready: "):
-                url = line.split()[1]
-                break
-        if url is None:
-            sys.exit("feedback-ops dev stopped before it was ready (see its errors above)")
+    with running(feedback_ops, bin_dir) as stack:
+        url = stack.url
         functions = request("GET", f"{url}/ops/api/functions")
         print("init durations the host reported (process start -> first Runtime API poll):")
         for function in functions:
@@ -77,12 +55,6 @@ def main():
             f"  p50 {percentile(latencies, 0.50):.1f} ms   p90 {percentile(latencies, 0.90):.1f} ms"
             f"   p99 {percentile(latencies, 0.99):.1f} ms   max {max(latencies):.1f} ms"
         )
-    finally:
-        stack.send_signal(signal.SIGINT)
-        try:
-            stack.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            stack.kill()
 
 
 if __name__ == "__main__":

@@ -9,35 +9,23 @@ that one header, polls the console's heaviest views (`/ops/api/graph`, the trace
 the trace itself) as an open console would, and samples the resident memory (VmRSS) of
 the stack's own process and of each function process every 10 s.
 
-It prints the samples and the verdict: the stack's memory in the last third of the run
-against the end of the first third (after warm-up); growth above 20 % is reported as
-unbounded and the exit status is 1.
+It prints the samples and the verdict: the stack's peak memory in the last third of the
+run against its peak in the middle third. More than 10 % growth is reported; it fails
+the run (exit 1) only for a run of 30 minutes or more, since the stores take the first
+minutes to fill.
 
 Usage: tools/memory-under-load.py FEEDBACK_OPS BIN_DIR [MINUTES] [RATE]
-(make bench runs it for 5 minutes; MINUTES=60 for the hour the issue asks about.)
+(make bench runs it for 10 minutes; BENCH_MEMORY_MINUTES=60 for an hour.)
 Only the standard library: it runs with any Python 3.
 """
 
-import json
-import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
+
+from local_stack import request, running
 
 TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
-
-
-def request(method, url, body=None, headers=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        req.add_header("content-type", "application/json")
-    for name, value in (headers or {}).items():
-        req.add_header(name, value)
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return json.load(response)
 
 
 def rss_kib(pid):
@@ -83,26 +71,32 @@ def console(url, stop, counts):
         stop.wait(2)
 
 
+def verdict(samples, minutes):
+    """Bounded when the stack's peak in the last third of the run is within 10 % of its
+    peak in the middle third. The stores fill for the first minutes (50,000 log lines,
+    100,000 metric points, 2,000 segments on the one trace), so a short run may still be
+    filling: that is reported, and only a run of 30 minutes or more fails on it."""
+    third = max(1, len(samples) // 3)
+    middle = max(kib for _, kib in samples[third : 2 * third] or samples)
+    late = max(kib for _, kib in samples[-third:])
+    growth = late / middle if middle else 0
+    bounded = growth <= 1.1
+    print(
+        f"stack memory: peak {middle / 1024:.1f} MiB in the middle third, {late / 1024:.1f} MiB in the"
+        f" last third ({growth:.2f}x): "
+        + ("bounded" if bounded else "still growing" + ("" if minutes >= 30 else " (a short run: the stores may still be filling; BENCH_MEMORY_MINUTES=60)"))
+    )
+    return 0 if bounded or minutes < 30 else 1
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     feedback_ops, bin_dir = sys.argv[1], sys.argv[2]
-    minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 5
+    minutes = float(sys.argv[3]) if len(sys.argv) > 3 else 10
     rate = float(sys.argv[4]) if len(sys.argv) > 4 else 20
-    stack = subprocess.Popen(
-        [feedback_ops, "dev", "--port", "0", "--quiet", "--bin-dir", bin_dir],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = None
-        for line in stack.stdout:
-            if line.startswith("ready: "):
-                url = line.split()[1]
-                break
-        if url is None:
-            sys.exit("feedback-ops dev stopped before it was ready (see its errors above)")
-        threading.Thread(target=lambda: [None for _ in stack.stdout], daemon=True).start()
+    with running(feedback_ops, bin_dir) as stack:
+        url = stack.url
         stop = threading.Event()
         counts = {"ok": 0, "failed": 0, "console": 0, "console_failed": 0}
         workers = [
@@ -126,26 +120,11 @@ def main():
             samples.append((elapsed, stack_kib))
             print(f"{elapsed:7.0f} {counts['ok']:9d} {stack_kib / 1024:10.1f} {functions_kib / 1024:14.1f}", flush=True)
         stop.set()
-        third = max(1, len(samples) // 3)
-        warm = samples[third - 1][1]
-        late = max(kib for _, kib in samples[-third:])
-        growth = late / warm if warm else 0
         print(
             f"requests {counts['ok']} ok, {counts['failed']} failed; console polls {counts['console']}"
             f" ({counts['console_failed']} failed)"
         )
-        verdict = "bounded" if growth <= 1.2 else "UNBOUNDED"
-        print(
-            f"stack memory: {warm / 1024:.1f} MiB after the first third, at most {late / 1024:.1f} MiB"
-            f" in the last third ({growth:.2f}x): {verdict}"
-        )
-        sys.exit(0 if growth <= 1.2 else 1)
-    finally:
-        stack.send_signal(signal.SIGINT)
-        try:
-            stack.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            stack.kill()
+        sys.exit(verdict(samples, minutes))
 
 
 if __name__ == "__main__":

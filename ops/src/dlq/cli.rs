@@ -5,7 +5,6 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use serde::de::DeserializeOwned;
@@ -185,11 +184,7 @@ fn local_url(target: &Target) -> String {
 
 /// One ops API call to the local stack.
 fn local<T: DeserializeOwned>(url: &str, method: &str, path: &str) -> Result<T> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(600)))
-        .build()
-        .into();
+    let agent = crate::release::deploy::agent();
     let address = format!("{url}{path}");
     let response = if method == "POST" {
         agent.post(&address).send_empty()

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
-    MessageAttributeValue, MessageSystemAttributeName, MessageSystemAttributeNameForSends,
-    MessageSystemAttributeValue, QueueAttributeName,
+    ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
+    MessageSystemAttributeNameForSends, MessageSystemAttributeValue, QueueAttributeName,
 };
 use ops_wire::queue::{
     CORRELATION_ATTRIBUTE, FAILURE_REASON_ATTRIBUTE, SOURCE_MESSAGE_ID_ATTRIBUTE,
@@ -244,15 +244,26 @@ pub async fn list(sqs: &Client, dlq_url: &str, limit: usize) -> Result<Listing, 
     Ok(Listing { depth, messages })
 }
 
-/// Makes received messages visible again (best effort: otherwise they return after the
-/// peek's visibility timeout anyway).
+/// Makes received messages visible again, ten to a call (best effort: otherwise they
+/// return after the peek's visibility timeout anyway).
 async fn release(sqs: &Client, queue_url: &str, handles: &[String]) {
-    for handle in handles {
+    for chunk in handles.chunks(10) {
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, handle)| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .build()
+                    .ok()
+            })
+            .collect();
         let _ = sqs
-            .change_message_visibility()
+            .change_message_visibility_batch()
             .queue_url(queue_url)
-            .receipt_handle(handle)
-            .visibility_timeout(0)
+            .set_entries(Some(entries))
             .send()
             .await;
     }

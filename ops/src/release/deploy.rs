@@ -84,7 +84,9 @@ impl ReleaseRequest {
     }
 }
 
-fn agent() -> ureq::Agent {
+/// The client for a local stack's ops API: answers of every status are read, not
+/// errors; a release or a redrive may take minutes.
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(600)))

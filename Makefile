@@ -93,6 +93,8 @@ lint: check-toolchain ## cargo fmt --check, clippy with warnings denied, rustdoc
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	@echo "==> $(ELAPSED) cargo doc"
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+	@echo "==> $(ELAPSED) cargo package: the ops kit is complete without this workspace"
+	cargo package -p ops-wire -p ops-kit --no-verify --allow-dirty --locked --quiet
 
 fmt: ## Format the code.
 	cargo fmt --all
@@ -156,7 +158,7 @@ bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the 
 	@echo "==> $(ELAPSED) building release binaries for the init benchmark (the first build takes several minutes)"
 	cargo build --release --bins -p feedback-bench -p add-comments
 	@echo "==> $(ELAPSED) per-invocation cost of the ops kit (logs and metrics go to /dev/null)"
-	METRICS_NAMESPACE=Bench cargo bench -p feedback-bench --bench ops_layer > /dev/null
+	OPS_KIT_METRICS_NAMESPACE=Bench cargo bench -p feedback-bench --bench ops_layer > /dev/null
 	@echo "==> $(ELAPSED) init time"
 	cargo bench -p feedback-bench --bench init_time
 	@echo "==> $(ELAPSED) end to end on the local stack: post -> listed, 100 comments (demo-profile binaries, as make demo runs them)"

@@ -38,7 +38,7 @@ async fn main() {
     ];
     // Configuration the functions read at init; no call leaves the machine during init.
     let env = [
-        ("METRICS_NAMESPACE", "OnlineFeedback"),
+        ("OPS_KIT_METRICS_NAMESPACE", "OnlineFeedback"),
         ("CORS_ALLOW_ORIGIN", "*"),
         ("TABLE_NAME", "comments"),
         (

@@ -135,8 +135,8 @@ fn each_kind_of_change_gets_its_functions_class_risk_and_rollout() {
 
     let environment = classify_edit(&repo, "template.yaml", |t| {
         t.replacen(
-            "          SERVICE_NAME: status\n",
-            "          SERVICE_NAME: status\n          RELEASE_MARK: \"2\"\n",
+            "          OPS_KIT_SERVICE_NAME: status\n",
+            "          OPS_KIT_SERVICE_NAME: status\n          RELEASE_MARK: \"2\"\n",
             1,
         )
     });

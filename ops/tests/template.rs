@@ -68,9 +68,9 @@ fn every_function_crate_has_exactly_one_function_resource_and_the_reverse() {
 }
 
 /// Environment variables a function's own code requires (`required_env("X")` and the
-/// hook's `version_variable: "X"`), plus the ops kit's `METRICS_NAMESPACE`.
+/// hook's `version_variable: "X"`), plus the ops kit's `OPS_KIT_METRICS_NAMESPACE`.
 fn variables_read(krate: &str) -> BTreeSet<String> {
-    let mut read = BTreeSet::from(["METRICS_NAMESPACE".to_owned()]);
+    let mut read = BTreeSet::from(["OPS_KIT_METRICS_NAMESPACE".to_owned()]);
     let src = root().join("functions").join(krate).join("src");
     for file in std::fs::read_dir(src).unwrap() {
         let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
@@ -95,8 +95,8 @@ fn every_variable_a_function_reads_is_set_by_the_template_and_nothing_else_is() 
         if let Some(own) = function["Properties"]["Environment"]["Variables"].as_object() {
             set.extend(own.keys().cloned());
         }
-        // SERVICE_NAME is optional for the ops kit (it defaults to the crate's name).
-        set.remove("SERVICE_NAME");
+        // The service name is optional for the ops kit (it defaults to the crate's name).
+        set.remove("OPS_KIT_SERVICE_NAME");
         assert_eq!(set, variables_read(crate_of(&function)), "{id}");
     }
 }

@@ -9,6 +9,9 @@
 mod events;
 mod hostile_input;
 mod idempotency;
+mod interceptor_services;
+mod ops_kit_copy;
+mod ops_kit_examples;
 mod pagination;
 mod pipeline;
 mod queue_consumer;

@@ -244,38 +244,31 @@ async fn one_correlation_id_follows_a_comment_from_the_response_to_the_stored_it
 /// its own must meet.
 /// (The daemon's header line is checked by the daemon itself: `collect` fails on a
 /// datagram it would drop.)
-fn assert_subsegment_rules(doc: &Value) {
+pub(crate) fn assert_subsegment_rules(doc: &Value) {
     let name = doc["name"].as_str().expect("name");
-    assert!((1..=200).contains(&name.chars().count()));
+    assert!((1..=200).contains(&name.chars().count()), "{doc}");
     assert!(
         name.chars()
             .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/%&#=+\\-@".contains(c)),
         "{name}"
     );
-    assert!(
-        ops_kit::xray::is_segment_id(doc["id"].as_str().expect("id")),
-        "{doc}"
-    );
-    assert!(
-        ops_kit::xray::is_trace_id(doc["trace_id"].as_str().expect("trace_id")),
-        "{doc}"
-    );
-    assert!(
-        ops_kit::xray::is_segment_id(doc["parent_id"].as_str().expect("parent_id")),
-        "{doc}"
-    );
-    assert_eq!(doc["type"], "subsegment");
+    for (field, valid) in [
+        ("id", ops_kit::xray::is_segment_id as fn(&str) -> bool),
+        ("trace_id", ops_kit::xray::is_trace_id),
+        ("parent_id", ops_kit::xray::is_segment_id),
+    ] {
+        assert!(doc[field].as_str().is_some_and(valid), "{field}: {doc}");
+    }
+    assert_eq!(doc["type"], "subsegment", "{doc}");
     let start = doc["start_time"].as_f64().expect("start_time");
     let end = doc["end_time"].as_f64().expect("end_time");
     assert!(start > 1.6e9 && end >= start, "{doc}");
-    if let Some(annotations) = doc.get("annotations").and_then(Value::as_object) {
-        for (key, value) in annotations {
-            assert!(
-                key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                "{key}"
-            );
-            assert!(value.is_string() || value.is_number() || value.is_boolean());
-        }
+    for (key, value) in doc["annotations"].as_object().into_iter().flatten() {
+        assert!(
+            key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{key}"
+        );
+        assert!(value.is_string() || value.is_number() || value.is_boolean());
     }
     if doc["namespace"] == "aws" {
         assert!(doc["aws"]["operation"].is_string(), "{doc}");

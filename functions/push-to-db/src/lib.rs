@@ -56,7 +56,7 @@ pub const CONCURRENT_WRITES: usize = 16;
 pub const RETRY_BASE: Duration = Duration::from_secs(5);
 
 /// The longest delay before a record that failed is delivered again.
-pub const RETRY_CAP: Duration = Duration::from_secs(300);
+pub const RETRY_CAP: Duration = Duration::from_mins(5);
 
 /// How long a record that failed on its `receive_count`th receive stays hidden:
 /// [`RETRY_BASE`] doubled per receive after the first, at most [`RETRY_CAP`] — 5, 10,

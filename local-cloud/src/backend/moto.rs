@@ -83,7 +83,7 @@ impl Moto {
             stdin,
         };
         let address = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_mins(1);
         while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
             if Instant::now() > deadline || matches!(moto.watchdog.try_wait(), Ok(Some(_))) {
                 return Err(BackendError::Start(format!(

@@ -714,7 +714,10 @@ mod tests {
         let add = model.function("add-comments").unwrap();
         assert_eq!(add.environment["QUEUE_URL"], "http://q/demo-CommentsQueue");
         assert_eq!(add.environment["TABLE_NAME"], "demo-CommentsTable");
-        assert_eq!(add.environment["METRICS_NAMESPACE"], "OnlineFeedback");
+        assert_eq!(
+            add.environment["OPS_KIT_METRICS_NAMESPACE"],
+            "OnlineFeedback"
+        );
         assert_eq!(add.log_group, "/aws/lambda/demo/add-comments");
         assert_eq!(add.alias.as_deref(), Some("live"));
         assert_eq!(add.tags["Upstream"], "API:feedback-api");

@@ -118,7 +118,7 @@ mod tests {
             canary.steps,
             [Step {
                 weight: 0.1,
-                wait: Duration::from_secs(300)
+                wait: Duration::from_mins(5)
             }]
         );
         let long =
@@ -131,7 +131,7 @@ mod tests {
             linear
                 .steps
                 .iter()
-                .all(|s| s.wait == Duration::from_secs(60))
+                .all(|s| s.wait == Duration::from_mins(1))
         );
     }
 

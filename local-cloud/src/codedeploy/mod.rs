@@ -51,7 +51,10 @@ mod tests {
     #[test]
     fn the_hook_targets_the_deployed_version_and_the_others_live_ones() {
         let environment: BTreeMap<String, String> = [
-            ("SERVICE_NAME".to_owned(), "pre-traffic-hook".to_owned()),
+            (
+                "OPS_KIT_SERVICE_NAME".to_owned(),
+                "pre-traffic-hook".to_owned(),
+            ),
             (
                 "ADD_COMMENTS_VERSION".to_owned(),
                 "arn:aws:lambda:r:1:function:s-AddCommentsFunction:1".to_owned(),
@@ -68,7 +71,7 @@ mod tests {
         ]
         .into();
         let hook = hook_environment(&environment, &versions);
-        assert_eq!(hook["SERVICE_NAME"], "pre-traffic-hook");
+        assert_eq!(hook["OPS_KIT_SERVICE_NAME"], "pre-traffic-hook");
         assert_eq!(
             hook["ADD_COMMENTS_VERSION"],
             "arn:aws:lambda:r:1:function:s-AddCommentsFunction:4"

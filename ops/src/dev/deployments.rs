@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use local_cloud::codedeploy::{DeploymentConfig, Hook, Plan, hook_environment};
 use local_cloud::lambda::{self, ConfigurationUpdate, Function, Version};
-use ops_wire::faults::{ERROR_RATE_VAR, FaultInjection, LATENCY_VAR};
+use ops_wire::faults::{FaultInjection, is_fault_var};
 use serde::Deserialize;
 
 use super::Shared;
@@ -210,7 +210,7 @@ fn environment(
     let mut environment = live.clone();
     environment.extend(request.environment.clone());
     if let Some(faults) = &request.faults {
-        environment.retain(|name, _| !matches!(name.as_str(), ERROR_RATE_VAR | LATENCY_VAR));
+        environment.retain(|name, _| !is_fault_var(name));
         environment.extend(
             faults
                 .env_vars()
@@ -273,5 +273,21 @@ mod tests {
             ..DeployRequest::default()
         };
         assert!(!environment(&live, &healed).contains_key("FAULT_INJECTION_ERROR_RATE"));
+
+        let prefixed: BTreeMap<String, String> =
+            [("OPS_KIT_FAULT_LATENCY_MS".to_owned(), "900".to_owned())].into();
+        let slower = DeployRequest {
+            function: "add-comments".into(),
+            faults: Some(FaultInjection {
+                error_rate: 0.0,
+                latency_ms: 100,
+            }),
+            ..DeployRequest::default()
+        };
+        assert_eq!(
+            environment(&prefixed, &slower)["OPS_KIT_FAULT_LATENCY_MS"],
+            "100",
+            "the request's faults replace the template's, under either name"
+        );
     }
 }

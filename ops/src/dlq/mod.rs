@@ -30,7 +30,7 @@ const PEEK_VISIBILITY_SECS: i32 = 30;
 /// How long a message being moved stays hidden if the move dies half-way.
 const MOVE_VISIBILITY_SECS: i32 = 60;
 /// How long a `StartMessageMoveTask` may run before `redrive` stops waiting.
-const MOVE_TASK_PATIENCE: Duration = Duration::from_secs(600);
+const MOVE_TASK_PATIENCE: Duration = Duration::from_mins(10);
 
 /// The comments queue and its dead-letter queue.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -701,7 +701,7 @@ mod tests {
         let watch = Watch::default();
         let now = Instant::now();
         for (id, due) in [
-            ("later", now + Duration::from_secs(60)),
+            ("later", now + Duration::from_mins(1)),
             ("due", now),
             ("overdue", now.checked_sub(Duration::from_secs(1)).unwrap()),
         ] {

@@ -539,7 +539,7 @@ mod tests {
             Duration::from_millis(500)
         );
         assert_eq!(
-            poll_interval(Duration::from_secs(600)),
+            poll_interval(Duration::from_mins(10)),
             Duration::from_secs(5)
         );
         // A comment stored after 90 s is asked about some 30 times, not 900.

@@ -89,7 +89,7 @@ impl ReleaseRequest {
 pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(600)))
+        .timeout_global(Some(Duration::from_mins(10)))
         .build()
         .into()
 }

@@ -13,7 +13,7 @@ use super::codedeploy::{self, InProgress};
 use super::sdk_error;
 
 /// How long a stopped deployment may take to end before the rollback gives up.
-const STOP_PATIENCE: Duration = Duration::from_secs(120);
+const STOP_PATIENCE: Duration = Duration::from_mins(2);
 
 /// What a rollback did.
 #[derive(Clone, Debug, Serialize)]

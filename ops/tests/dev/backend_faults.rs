@@ -77,7 +77,7 @@ fn throttling_and_5xx_from_the_backend_lose_nothing_acknowledged() {
     let (_, off) = backend_faults(&stack, "DELETE", None);
     assert_eq!(off["active"], false);
 
-    let listed = wait_for("every comment stored", Duration::from_secs(60), || {
+    let listed = wait_for("every comment stored", Duration::from_mins(1), || {
         let ids = stack.listed_ids();
         (ids.len() >= accepted.len()).then_some(ids)
     });

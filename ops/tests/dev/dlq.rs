@@ -36,7 +36,7 @@ fn a_comment_dead_lettered_during_an_outage_is_stored_once_after_a_redrive() {
     let id = body["id"].as_str().unwrap().to_owned();
     let listing = wait_for(
         "the comment in the DLQ after ten receives",
-        Duration::from_secs(60),
+        Duration::from_mins(1),
         || {
             let listing = stack.get("/ops/api/dlq?peek=false");
             (listing["depth"] == 1).then_some(listing)

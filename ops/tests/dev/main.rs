@@ -105,7 +105,7 @@ impl Stack {
             }
         });
         let url = url
-            .recv_timeout(Duration::from_secs(60))
+            .recv_timeout(Duration::from_mins(1))
             .unwrap_or_else(|error| {
                 panic!(
                     "no ready line ({error}; its stderr is above):\n{}",

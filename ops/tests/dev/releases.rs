@@ -30,7 +30,7 @@ fn deploy(stack: &Stack, body: &Value) -> String {
 
 /// Waits for a deployment to end; answers it.
 fn finished(stack: &Stack, id: &str) -> Value {
-    wait_for("the deployment to end", Duration::from_secs(60), || {
+    wait_for("the deployment to end", Duration::from_mins(1), || {
         let deployment = stack.get(&format!("/ops/api/deployments/{id}"));
         matches!(
             deployment["status"].as_str(),
@@ -437,14 +437,10 @@ fn a_rollback_stops_the_canary_in_progress(
         stack,
         &json!({"function": "status", "config": "Canary10Percent30Minutes", "environment": {"RELEASE_MARK": "canary"}}),
     );
-    let deployment = wait_for(
-        "the canary to take traffic",
-        Duration::from_secs(60),
-        || {
-            let deployment = stack.get(&format!("/ops/api/deployments/{id}"));
-            (deployment["weights"].as_object()?.len() == 2).then_some(deployment)
-        },
-    );
+    let deployment = wait_for("the canary to take traffic", Duration::from_mins(1), || {
+        let deployment = stack.get(&format!("/ops/api/deployments/{id}"));
+        (deployment["weights"].as_object()?.len() == 2).then_some(deployment)
+    });
     let (from, to) = (
         deployment["from_version"].as_str().unwrap().to_owned(),
         deployment["to_version"].as_str().unwrap().to_owned(),

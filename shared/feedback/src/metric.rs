@@ -1,4 +1,4 @@
-//! The business metrics the functions emit (namespace from `METRICS_NAMESPACE`,
+//! The business metrics the functions emit (namespace from `OPS_KIT_METRICS_NAMESPACE`,
 //! dimensions `service` and `function_version`, added by the ops kit).
 
 /// Comments `add-comments` put on the queue.

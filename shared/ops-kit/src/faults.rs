@@ -3,15 +3,17 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `FAULT_INJECTION_ERROR_RATE` | share of invocations that fail, `0` to `1` | `0` |
-//! | `FAULT_INJECTION_LATENCY_MS` | delay added to every invocation, at most `60000` | `0` |
+//! | `OPS_KIT_FAULT_ERROR_RATE` (or `FAULT_INJECTION_ERROR_RATE`) | share of invocations that fail, `0` to `1` | `0` |
+//! | `OPS_KIT_FAULT_LATENCY_MS` (or `FAULT_INJECTION_LATENCY_MS`) | delay added to every invocation, at most `60000` | `0` |
 //!
 //! The settings and their rules are [`ops_wire::faults`]'s, shared with the local cloud
 //! that sets them. Off unless set; logged at WARN at start when on, so an active fault
 //! is never a mystery. A value that does not parse turns injection off and is logged
 //! at ERROR: a typo in a chaos setting must not take a function down.
 
-pub use ops_wire::faults::{ERROR_RATE_VAR, FaultInjection, LATENCY_VAR};
+pub use ops_wire::faults::{
+    ERROR_RATE_VAR, FaultInjection, LATENCY_VAR, LEGACY_ERROR_RATE_VAR, LEGACY_LATENCY_VAR,
+};
 
 /// The error an injected failure returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,15 +21,19 @@ pub struct InjectedFault;
 
 impl std::fmt::Display for InjectedFault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "injected fault ({ERROR_RATE_VAR} is set)")
+        write!(
+            f,
+            "injected fault ({ERROR_RATE_VAR} or {LEGACY_ERROR_RATE_VAR} is set)"
+        )
     }
 }
 
 impl std::error::Error for InjectedFault {}
 
-/// Reads the settings from the environment; see the module docs for bad values.
+/// Reads the settings from the environment (the prefixed names first, [`crate::env`]);
+/// see the module docs for bad values.
 pub(crate) fn from_env() -> FaultInjection {
-    from_lookup(|name| std::env::var(name).ok())
+    from_lookup(crate::env::var)
 }
 
 fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> FaultInjection {
@@ -114,7 +120,7 @@ mod tests {
         assert_eq!(line[ops_wire::log_fields::LEVEL], "ERROR");
         let error = line[ops_wire::log_fields::ERROR].as_str().unwrap();
         assert!(
-            error.starts_with("FAULT_INJECTION_ERROR_RATE=lots"),
+            error.starts_with("OPS_KIT_FAULT_ERROR_RATE=lots"),
             "{error}"
         );
     }

@@ -41,20 +41,23 @@ use crate::correlation::CorrelationId;
 use crate::faults::{FaultInjection, InjectedFault, draw_failure};
 use crate::metrics::{COLD_START, INVOCATION_ERRORS, Metrics};
 use crate::xray::{TraceHeader, TraceScope, in_scope};
-use crate::{ConfigError, LogConfig, init_logging, invocation, required_env};
+use crate::{ConfigError, invocation};
 
-/// What [`init`] set up, ready to wrap the handler.
+/// What [`crate::init`] or [`crate::Builder::init`] started, ready to wrap the handler.
 #[derive(Debug, Clone, Copy)]
 pub struct Ops {
-    metrics: Metrics,
+    metrics: Option<Metrics>,
     faults: FaultInjection,
 }
 
 /// The ops kit could not start.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum InitError {
     /// A required variable is missing.
     Config(ConfigError),
+    /// Metrics are on, and neither the code nor the environment names a namespace.
+    NoMetricsNamespace,
     /// The log subscriber or metrics recorder was already installed.
     AlreadyInstalled(String),
 }
@@ -63,6 +66,12 @@ impl std::fmt::Display for InitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Config(error) => error.fmt(f),
+            Self::NoMetricsNamespace => write!(
+                f,
+                "no metrics namespace: set {} (or METRICS_NAMESPACE) in the function's \
+                 environment, or call .metrics_namespace(…) or .metrics(false) on the builder",
+                crate::env::METRICS_NAMESPACE
+            ),
             Self::AlreadyInstalled(what) => write!(f, "the ops kit is already initialised: {what}"),
         }
     }
@@ -72,53 +81,95 @@ impl std::error::Error for InitError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Config(error) => Some(error),
-            Self::AlreadyInstalled(_) => None,
+            Self::NoMetricsNamespace | Self::AlreadyInstalled(_) => None,
         }
     }
-}
-
-/// Starts the ops kit for a function: JSON logs, EMF metrics, X-Ray subsegments (when
-/// Lambda provides a daemon address), and fault injection (when configured).
-///
-/// Reads `SERVICE_NAME` (default `default_service`), `METRICS_NAMESPACE` (required),
-/// `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_LOG_LEVEL` and `AWS_XRAY_DAEMON_ADDRESS`.
-///
-/// # Errors
-/// [`InitError`] when `METRICS_NAMESPACE` is missing or `init` already ran.
-pub fn init(default_service: &str) -> Result<Ops, InitError> {
-    let service = std::env::var("SERVICE_NAME")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| default_service.to_owned());
-    init_logging(&LogConfig::from_env(service.clone()))
-        .map_err(|e| InitError::AlreadyInstalled(e.to_string()))?;
-    let namespace = required_env("METRICS_NAMESPACE").map_err(InitError::Config)?;
-    let version =
-        std::env::var("AWS_LAMBDA_FUNCTION_VERSION").unwrap_or_else(|_| "$LATEST".to_owned());
-    let metrics = Metrics::install(&namespace, &service, &version)
-        .map_err(|e| InitError::AlreadyInstalled(e.to_string()))?;
-    if let Some(sink) = crate::xray::UdpDaemonSink::from_env() {
-        crate::xray::install_sink(Arc::new(sink));
-    }
-    let faults = crate::faults::from_env();
-    if faults.is_active() {
-        tracing::warn!(
-            error_rate = faults.error_rate,
-            latency_ms = faults.latency_ms,
-            key_activity = "fault-injection",
-            "fault injection is ON"
-        );
-    }
-    Ok(Ops { metrics, faults })
 }
 
 impl Ops {
+    pub(crate) fn new(metrics: Option<Metrics>, faults: FaultInjection) -> Self {
+        Self { metrics, faults }
+    }
+
     /// The layer to wrap the handler in.
     pub fn layer(&self) -> OpsLayer {
         OpsLayer {
-            metrics: Some(self.metrics),
+            metrics: self.metrics,
             faults: self.faults,
         }
+    }
+
+    /// For a handler that does not go through [`Ops::layer`]: a guard that writes the
+    /// invocation's metrics exactly once, with its request id and trace id as
+    /// properties, when [`MetricsFlush::flush`] is called or when it is dropped (so also
+    /// when the handler returns early, panics or is cancelled).
+    ///
+    /// ```no_run
+    /// # async fn handler(ops: ops_kit::Ops, event: lambda_runtime::LambdaEvent<serde_json::Value>)
+    /// # -> Result<(), lambda_runtime::Error> {
+    /// let flush = ops.metrics_flush(&event.context);
+    /// flush.correlate(&ops_kit::CorrelationId::generate());
+    /// ops_kit::metrics::counter!("OrdersPlaced").increment(1);
+    /// flush.flush();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn metrics_flush(&self, context: &lambda_runtime::Context) -> MetricsFlush {
+        MetricsFlush {
+            metrics: self.metrics,
+            request_id: context.request_id.clone(),
+            trace_id: context
+                .xray_trace_id
+                .as_deref()
+                .and_then(|raw| TraceHeader::parse(raw).ok())
+                .map(|header| header.root.to_string()),
+            correlation_ids: CorrelationIds::default(),
+            flushed: false,
+        }
+    }
+}
+
+/// Writes one invocation's metrics exactly once: on [`MetricsFlush::flush`] or on drop.
+/// Made by [`Ops::metrics_flush`]; [`OpsLayer`] uses one per invocation.
+#[must_use = "the metrics are written when the guard is flushed or dropped: keep it for the whole invocation"]
+#[derive(Debug)]
+pub struct MetricsFlush {
+    metrics: Option<Metrics>,
+    request_id: String,
+    trace_id: Option<String>,
+    correlation_ids: CorrelationIds,
+    flushed: bool,
+}
+
+impl MetricsFlush {
+    /// Adds `id` to the correlation ids the metric lines carry. [`correlate`] does this
+    /// by itself inside [`OpsLayer`]; without the layer, call this as well.
+    pub fn correlate(&self, id: &CorrelationId) {
+        add_correlation_id(&self.correlation_ids, id);
+    }
+
+    /// Writes the metrics now; nothing is written again on drop.
+    pub fn flush(mut self) {
+        self.write();
+    }
+
+    fn write(&mut self) {
+        if std::mem::replace(&mut self.flushed, true) {
+            return;
+        }
+        if let Some(metrics) = self.metrics {
+            metrics.flush(&properties(
+                std::mem::take(&mut self.request_id),
+                self.trace_id.take(),
+                &self.correlation_ids,
+            ));
+        }
+    }
+}
+
+impl Drop for MetricsFlush {
+    fn drop(&mut self) {
+        self.write();
     }
 }
 
@@ -173,13 +224,15 @@ tokio::task_local! {
 pub fn correlate(id: &CorrelationId) {
     tracing::Span::current().record(CORRELATION_ID, id.as_str());
     crate::xray::annotate(CORRELATION_ID, id.as_str());
-    let _ = CORRELATION_IDS.try_with(|ids| {
-        if let Ok(mut ids) = ids.lock()
-            && !ids.iter().any(|known| known == id.as_str())
-        {
-            ids.push(id.to_string());
-        }
-    });
+    let _ = CORRELATION_IDS.try_with(|ids| add_correlation_id(ids, id));
+}
+
+fn add_correlation_id(ids: &CorrelationIds, id: &CorrelationId) {
+    if let Ok(mut ids) = ids.lock()
+        && !ids.iter().any(|known| known == id.as_str())
+    {
+        ids.push(id.to_string());
+    }
 }
 
 impl<S, T> Service<LambdaEvent<T>> for OpsService<S>
@@ -205,13 +258,16 @@ where
             .xray_trace_id
             .as_deref()
             .and_then(|raw| TraceHeader::parse(raw).ok());
-        let request_id = event.context.request_id.clone();
+        let flush = MetricsFlush {
+            metrics: self.metrics,
+            request_id: event.context.request_id.clone(),
+            trace_id: trace.as_ref().map(|t| t.root.to_string()),
+            correlation_ids: CorrelationIds::default(),
+            flushed: false,
+        };
         let faults = self.faults;
-        let metrics = self.metrics;
         // An injected failure never reaches the handler, as if the function crashed.
         let handler = (!draw_failure(&faults)).then(|| self.inner.call(event));
-        let correlation_ids = CorrelationIds::default();
-
         let invocation = {
             let span = span.clone();
             async move {
@@ -244,17 +300,15 @@ where
                 result
             }
         };
-        let trace_id = trace.as_ref().map(|t| t.root.to_string());
         let scoped = CORRELATION_IDS.scope(
-            correlation_ids.clone(),
+            Arc::clone(&flush.correlation_ids),
             in_scope(TraceScope::new(trace), invocation),
         );
         Box::pin(
             async move {
                 let result = scoped.await;
-                if let Some(metrics) = metrics {
-                    metrics.flush(&properties(request_id, trace_id, &correlation_ids));
-                }
+                // Also written if this future is dropped first (the guard's drop).
+                flush.flush();
                 result
             }
             .instrument(span),

@@ -7,10 +7,13 @@
 //! | module | gives you |
 //! |---|---|
 //! | [`CorrelationId`] | one id per request or record: the caller's (`X-Correlation-Id`, the `correlation_id` SQS/SNS attribute or EventBridge detail member) or the source's own (API Gateway REST and HTTP API, function URL, ALB, SQS, SNS, EventBridge); [`CorrelationId::message_attribute`] and [`CorrelationId::eventbridge_detail`] send it on |
-//! | [`init_logging`], [`LogLayer`] | one JSON object per line with the talk's fields |
-//! | [`init`], [`OpsLayer`] | one call at start-up, one tower layer around the handler: the invocation span, cold starts, metrics flush, panics as errors, fault injection |
+//! | [`init`], [`builder`] | one call at start-up with every part on, or a builder to leave parts out (logs, metrics, tracing, faults) and set the namespace in code |
+//! | [`OpsLayer`] ([`Ops::layer`]) | one tower layer around the handler: the invocation span, cold starts, metrics flush, panics as errors, fault injection |
+//! | [`MetricsFlush`] ([`Ops::metrics_flush`]) | for a handler outside the layer: a guard that writes the invocation's metrics exactly once |
+//! | [`init_logging`], [`log_layer`], [`LogLayer`] | one JSON object per line with the talk's fields; the layer alone for a subscriber of your own |
+//! | [`mod@env`] | the environment variables, one prefix (`OPS_KIT_`), the older names still read |
 //! | [`correlate`] | one call puts the correlation id on the logs, the trace and the metrics |
-//! | [`metrics`] | CloudWatch Embedded Metric Format through the `metrics` facade |
+//! | [`metrics`] | CloudWatch Embedded Metric Format through the `metrics` facade, whose macros it re-exports (`ops_kit::metrics::counter!`) |
 //! | [`xray`] | X-Ray subsegments for AWS calls and key activities, over UDP to the daemon |
 //! | [`FaultInjection`] | error rate and latency from the environment, for rehearsals |
 //! | [`required_env`] | typed configuration that names the missing variable |
@@ -29,8 +32,10 @@
 //! # }
 //! ```
 
+mod builder;
 mod config;
 mod correlation;
+pub mod env;
 mod faults;
 mod invocation;
 mod lambda;
@@ -43,12 +48,18 @@ pub mod xray;
 /// [`CorrelationId::from_sns_record`], [`CorrelationId::from_eventbridge`]), in the
 /// version the kit was built with.
 pub use aws_lambda_events;
+pub use builder::{Builder, builder, init};
 pub use config::{ConfigError, required_env};
 pub use correlation::{
     CORRELATION_ATTRIBUTE, CORRELATION_HEADER, CorrelationId, EventBridgeDetailError,
     InvalidCorrelationId, MessageAttribute,
 };
-pub use faults::{ERROR_RATE_VAR, FaultInjection, InjectedFault, LATENCY_VAR};
-pub use lambda::{InitError, Ops, OpsLayer, OpsService, correlate, init};
-pub use logging::{LogConfig, LogFormat, LogLayer, init_logging};
+pub use faults::{
+    ERROR_RATE_VAR, FaultInjection, InjectedFault, LATENCY_VAR, LEGACY_ERROR_RATE_VAR,
+    LEGACY_LATENCY_VAR,
+};
+pub use lambda::{InitError, MetricsFlush, Ops, OpsLayer, OpsService, correlate};
+pub use logging::{LogConfig, LogFormat, LogLayer, StdoutLogLayer, init_logging, log_layer};
 pub use problem::{FieldError, PROBLEM_JSON, Problem};
+/// The `tracing` the kit's log layer and spans are built on.
+pub use tracing;

@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber, span};
-use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::filter::{Filtered, LevelFilter, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
@@ -62,13 +62,16 @@ pub enum LogFormat {
 }
 
 impl LogConfig {
-    /// Reads `AWS_LAMBDA_LOG_LEVEL` (set by the function's `LoggingConfig`), else
-    /// `LOG_LEVEL`, else INFO. An unknown level falls back to INFO rather than failing
-    /// the cold start: a typo in a log level must not take the function down.
+    /// The service is `OPS_KIT_SERVICE_NAME` (or `SERVICE_NAME`), else `service`.
+    ///
+    /// The level is `AWS_LAMBDA_LOG_LEVEL` (set by the function's `LoggingConfig`), else
+    /// `OPS_KIT_LOG_LEVEL`, else `LOG_LEVEL`, else INFO. An unknown level falls back to
+    /// INFO rather than failing the cold start: a typo in a log level must not take the
+    /// function down.
     pub fn from_env(service: impl Into<String>) -> Self {
-        let level = ["AWS_LAMBDA_LOG_LEVEL", "LOG_LEVEL"]
-            .iter()
-            .find_map(|name| std::env::var(name).ok())
+        let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+            .ok()
+            .or_else(|| crate::env::var(crate::env::LOG_LEVEL))
             .and_then(|raw| parse_level(&raw))
             .unwrap_or(LevelFilter::INFO);
         let format = match std::env::var("AWS_LAMBDA_LOG_FORMAT") {
@@ -76,7 +79,7 @@ impl LogConfig {
             _ => LogFormat::Json,
         };
         Self {
-            service: service.into(),
+            service: crate::env::var(crate::env::SERVICE_NAME).unwrap_or_else(|| service.into()),
             level,
             format,
         }
@@ -104,13 +107,38 @@ fn parse_level(raw: &str) -> Option<LevelFilter> {
 /// # Errors
 /// Fails if a global subscriber is already installed.
 pub fn init_logging(config: &LogConfig) -> Result<(), tracing_subscriber::util::TryInitError> {
-    Registry::default()
-        .with(
-            LogLayer::new(config.service.clone(), std::io::stdout)
-                .with_format(config.format)
-                .with_filter(log_filter(config.level)),
-        )
-        .try_init()
+    Registry::default().with(log_layer(config)).try_init()
+}
+
+/// What [`log_layer`] returns: the kit's layer on stdout, behind its level filter.
+pub type StdoutLogLayer<S> = Filtered<LogLayer<fn() -> std::io::Stdout>, Targets, S>;
+
+/// The kit's log layer, writing to stdout with the level and the SDK filter of
+/// [`init_logging`], to add to a subscriber of your own beside your other layers:
+///
+/// ```no_run
+/// use tracing_subscriber::layer::SubscriberExt as _;
+/// use tracing_subscriber::util::SubscriberInitExt as _;
+///
+/// let config = ops_kit::LogConfig::from_env("orders");
+/// tracing_subscriber::registry()
+///     .with(ops_kit::log_layer(&config))
+///     // .with(your_own_layer)
+///     .init();
+/// ```
+///
+/// Build the kit with `ops_kit::builder(…).logs(false)` then, so it installs no
+/// subscriber of its own.
+pub fn log_layer<S>(config: &LogConfig) -> StdoutLogLayer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    LogLayer::new(
+        config.service.clone(),
+        std::io::stdout as fn() -> std::io::Stdout,
+    )
+    .with_format(config.format)
+    .with_filter(log_filter(config.level))
 }
 
 /// The function's level for its own events; warnings and errors only (unless the level

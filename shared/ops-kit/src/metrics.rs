@@ -11,6 +11,15 @@
 
 use std::io::Write as _;
 
+/// The `metrics` facade's macros and types, in the version the kit's recorder is
+/// installed for: record through these (`ops_kit::metrics::counter!("OrdersPlaced")`),
+/// and a second version of `metrics` in your dependency tree can never send your
+/// counters to a recorder that nobody flushes.
+pub use ::metrics::{
+    Counter, Gauge, Histogram, Unit, counter, describe_counter, describe_gauge, describe_histogram,
+    gauge, histogram,
+};
+
 use metrics_cloudwatch_embedded::Collector;
 use ops_wire::log_fields::{FUNCTION_VERSION, SERVICE};
 use serde_json::Value;

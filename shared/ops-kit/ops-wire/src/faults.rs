@@ -16,9 +16,25 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// Share of invocations that fail, `0` to `1`.
-pub const ERROR_RATE_VAR: &str = "FAULT_INJECTION_ERROR_RATE";
+pub const ERROR_RATE_VAR: &str = "OPS_KIT_FAULT_ERROR_RATE";
 /// Delay added to every invocation, in milliseconds.
-pub const LATENCY_VAR: &str = "FAULT_INJECTION_LATENCY_MS";
+pub const LATENCY_VAR: &str = "OPS_KIT_FAULT_LATENCY_MS";
+/// The older name of [`ERROR_RATE_VAR`], still read by the kit (the prefixed one wins).
+pub const LEGACY_ERROR_RATE_VAR: &str = "FAULT_INJECTION_ERROR_RATE";
+/// The older name of [`LATENCY_VAR`], still read by the kit (the prefixed one wins).
+pub const LEGACY_LATENCY_VAR: &str = "FAULT_INJECTION_LATENCY_MS";
+
+/// Whether `name` is one of the fault settings, under either name: what to remove
+/// before laying a new setting over a function's environment.
+pub fn is_fault_var(name: &str) -> bool {
+    [
+        ERROR_RATE_VAR,
+        LATENCY_VAR,
+        LEGACY_ERROR_RATE_VAR,
+        LEGACY_LATENCY_VAR,
+    ]
+    .contains(&name)
+}
 /// The longest accepted delay: a minute, longer than any function's timeout here, so
 /// a timeout can be rehearsed without stalling a test run.
 pub const MAX_LATENCY_MS: u64 = 60_000;
@@ -209,19 +225,19 @@ mod tests {
     #[test]
     fn bad_variables_are_errors_that_name_the_variable_and_the_value() {
         let cases = [
-            (ERROR_RATE_VAR, "2", "FAULT_INJECTION_ERROR_RATE=2"),
-            (ERROR_RATE_VAR, "lots", "FAULT_INJECTION_ERROR_RATE=lots"),
-            (ERROR_RATE_VAR, "-0.1", "FAULT_INJECTION_ERROR_RATE=-0.1"),
-            (ERROR_RATE_VAR, "NaN", "FAULT_INJECTION_ERROR_RATE=NaN"),
-            (ERROR_RATE_VAR, "inf", "FAULT_INJECTION_ERROR_RATE=inf"),
-            (LATENCY_VAR, "-5", "FAULT_INJECTION_LATENCY_MS=-5"),
-            (LATENCY_VAR, "soon", "FAULT_INJECTION_LATENCY_MS=soon"),
-            (LATENCY_VAR, "1.5", "FAULT_INJECTION_LATENCY_MS=1.5"),
-            (LATENCY_VAR, "60001", "FAULT_INJECTION_LATENCY_MS=60001"),
+            (ERROR_RATE_VAR, "2", "OPS_KIT_FAULT_ERROR_RATE=2"),
+            (ERROR_RATE_VAR, "lots", "OPS_KIT_FAULT_ERROR_RATE=lots"),
+            (ERROR_RATE_VAR, "-0.1", "OPS_KIT_FAULT_ERROR_RATE=-0.1"),
+            (ERROR_RATE_VAR, "NaN", "OPS_KIT_FAULT_ERROR_RATE=NaN"),
+            (ERROR_RATE_VAR, "inf", "OPS_KIT_FAULT_ERROR_RATE=inf"),
+            (LATENCY_VAR, "-5", "OPS_KIT_FAULT_LATENCY_MS=-5"),
+            (LATENCY_VAR, "soon", "OPS_KIT_FAULT_LATENCY_MS=soon"),
+            (LATENCY_VAR, "1.5", "OPS_KIT_FAULT_LATENCY_MS=1.5"),
+            (LATENCY_VAR, "60001", "OPS_KIT_FAULT_LATENCY_MS=60001"),
             (
                 LATENCY_VAR,
                 "99999999999999999999999",
-                "FAULT_INJECTION_LATENCY_MS=9999",
+                "OPS_KIT_FAULT_LATENCY_MS=9999",
             ),
         ];
         for (name, value, shown) in cases {

@@ -1,11 +1,17 @@
 //! One subsegment and one latency data point per AWS SDK call.
 //!
 //! Add [`AwsCallInterceptor`] to an SDK client's config and every call it makes, in a
-//! sampled trace, becomes a subsegment (`namespace: aws`, the operation, the table or
-//! queue, the request id, the HTTP status, error/throttle/fault, retries), and its
-//! latency a `DependencyLatency` data point dimensioned by the table or queue name.
-//! The call's `X-Amzn-Trace-Id` names the subsegment as parent, so whatever the call
-//! causes downstream nests under it.
+//! sampled trace, becomes a subsegment (`namespace: aws`, the operation, the table,
+//! queue, topic, bucket, … it names, the request id, the HTTP status,
+//! error/throttle/fault, retries), and its latency a `DependencyLatency` data point
+//! dimensioned by that resource's short name. The call's `X-Amzn-Trace-Id` names the
+//! subsegment as parent, so whatever the call causes downstream nests under it.
+//!
+//! The resource is read from the operation's typed input, once, before the call is
+//! serialized: no request body is read. The kit knows the inputs of the services whose
+//! cargo feature is on (`dynamodb`, `sqs`, `sns`, `s3`, `eventbridge`, `lambda`; see
+//! `resources.rs` for the operations and members); any other call's dependency is its
+//! service's name (`DynamoDB`, `SQS`, …).
 
 use std::time::{Instant, SystemTime};
 
@@ -23,6 +29,7 @@ use serde_json::{Value, json};
 
 use super::context::{current_annotations, current_scope};
 use super::header::TraceHeader;
+use super::resources::{self, Resource};
 use super::segment::{emit, finished_subsegment};
 use crate::metrics::DEPENDENCY_LATENCY;
 
@@ -38,7 +45,8 @@ struct CallRecord {
     /// `Some` when the call is traced: its subsegment id and the trace it is in.
     traced: Option<(SegmentId, TraceHeader)>,
     attempts: u32,
-    resource: Option<(&'static str, String)>,
+    /// What the operation's input names, if the kit knows it.
+    resource: Option<Resource>,
 }
 
 impl Storable for CallRecord {
@@ -52,7 +60,7 @@ impl Intercept for AwsCallInterceptor {
 
     fn read_before_execution(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let traced = current_scope()
@@ -64,22 +72,19 @@ impl Intercept for AwsCallInterceptor {
             started_at: SystemTime::now(),
             traced,
             attempts: 0,
-            resource: None,
+            resource: resources::of(context.input()),
         });
         Ok(())
     }
 
     fn read_before_attempt(
         &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(record) = cfg.get_mut::<CallRecord>() {
             record.attempts += 1;
-            if record.resource.is_none() {
-                record.resource = context.request().body().bytes().and_then(resource_of);
-            }
         }
         Ok(())
     }
@@ -116,10 +121,10 @@ impl Intercept for AwsCallInterceptor {
         let (service, operation) = cfg
             .load::<Metadata>()
             .map_or(("AWS", "Unknown"), |m| (m.service(), m.name()));
-        let dependency = record.resource.as_ref().map_or_else(
-            || service.to_owned(),
-            |(_, value)| value.rsplit('/').next().unwrap_or(value).to_owned(),
-        );
+        let dependency = record
+            .resource
+            .as_ref()
+            .map_or_else(|| service.to_owned(), |r| r.dependency.clone());
         let elapsed = record.started.elapsed().as_secs_f64() * 1000.0;
         metrics::histogram!(DEPENDENCY_LATENCY, "dependency" => dependency).record(elapsed);
 
@@ -146,8 +151,8 @@ impl Intercept for AwsCallInterceptor {
         if let Some(request_id) = request_id {
             aws["request_id"] = Value::from(request_id);
         }
-        if let Some((field, value)) = record.resource {
-            aws[field] = Value::from(value);
+        for (field, value) in record.resource.map(|r| r.fields).unwrap_or_default() {
+            aws[field] = value;
         }
         let mut subsegment = finished_subsegment(header, id, service, record.started_at);
         subsegment.namespace = Some("aws".to_owned());
@@ -160,36 +165,5 @@ impl Intercept for AwsCallInterceptor {
         subsegment.http = status.map(|s| json!({"response": {"status": s}}));
         emit(&subsegment);
         Ok(())
-    }
-}
-
-/// The table or queue a JSON-protocol request names (`TableName`, `QueueUrl`).
-fn resource_of(body: &[u8]) -> Option<(&'static str, String)> {
-    let body: Value = serde_json::from_slice(body).ok()?;
-    [("TableName", "table_name"), ("QueueUrl", "queue_url")]
-        .into_iter()
-        .find_map(|(member, field)| Some((field, body.get(member)?.as_str()?.to_owned())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_table_or_queue_is_read_from_the_request_body() {
-        assert_eq!(
-            resource_of(br#"{"TableName":"comments","Item":{}}"#),
-            Some(("table_name", "comments".to_owned()))
-        );
-        assert_eq!(
-            resource_of(
-                br#"{"QueueUrl":"https://sqs.eu-west-1.amazonaws.com/1/q","MessageBody":"x"}"#
-            ),
-            Some((
-                "queue_url",
-                "https://sqs.eu-west-1.amazonaws.com/1/q".to_owned()
-            ))
-        );
-        assert_eq!(resource_of(b"Action=SendMessage"), None);
     }
 }

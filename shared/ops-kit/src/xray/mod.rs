@@ -16,6 +16,7 @@
 mod context;
 mod header;
 mod interceptor;
+mod resources;
 mod segment;
 
 pub use context::{TraceScope, annotate, current_header, current_scope, in_scope, in_subsegment};

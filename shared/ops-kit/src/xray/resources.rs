@@ -389,6 +389,25 @@ fn lambda(input: &Input) -> Option<Resource> {
 mod tests {
     use super::*;
 
+    /// `input` names one resource: `field` is `value`, the dependency `dependency`.
+    fn assert_names(input: &Input, field: &'static str, value: &str, dependency: &str) {
+        assert_eq!(
+            of(input),
+            Some(Resource {
+                fields: vec![(field, Value::from(value))],
+                dependency: dependency.to_owned(),
+            }),
+            "{input:?}"
+        );
+    }
+
+    /// Each of `inputs` names the same resource.
+    fn assert_each_names(inputs: &[Input], field: &'static str, value: &str, dependency: &str) {
+        for input in inputs {
+            assert_names(input, field, value, dependency);
+        }
+    }
+
     #[test]
     fn names_are_shortened_from_urls_and_arns() {
         assert_eq!(
@@ -478,25 +497,10 @@ mod tests {
                     .unwrap(),
             ),
         ];
-        for input in &inputs {
-            assert_eq!(
-                of(input),
-                Some(Resource {
-                    fields: vec![("table_name", Value::from("t"))],
-                    dependency: "t".to_owned(),
-                }),
-                "{input:?}"
-            );
-        }
+        assert_each_names(&inputs, "table_name", "t", "t");
         let arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/comments";
         let by_arn = PutItemInput::builder().table_name(arn).build().unwrap();
-        assert_eq!(
-            of(&Input::erase(by_arn)),
-            Some(Resource {
-                fields: vec![("table_name", Value::from(arn))],
-                dependency: "comments".to_owned(),
-            })
-        );
+        assert_names(&Input::erase(by_arn), "table_name", arn, "comments");
         // Not listed: the interceptor falls back to the service's name.
         let list = ListTablesInput::builder().build().unwrap();
         assert_eq!(of(&Input::erase(list)), None);
@@ -708,13 +712,7 @@ mod tests {
             .message("m")
             .build()
             .unwrap();
-        assert_eq!(
-            of(&Input::erase(direct)),
-            Some(Resource {
-                fields: vec![("target_arn", Value::from(endpoint))],
-                dependency: "app".to_owned(),
-            })
-        );
+        assert_names(&Input::erase(direct), "target_arn", endpoint, "app");
         let sms = PublishInput::builder()
             .phone_number("+15555550100")
             .message("m")
@@ -774,16 +772,7 @@ mod tests {
                     .unwrap(),
             ),
         ];
-        for input in &inputs {
-            assert_eq!(
-                of(input),
-                Some(Resource {
-                    fields: vec![("bucket_name", Value::from("b"))],
-                    dependency: "b".to_owned(),
-                }),
-                "{input:?}"
-            );
-        }
+        assert_each_names(&inputs, "bucket_name", "b", "b");
         let access_point = "arn:aws:s3:eu-west-1:123456789012:accesspoint/uploads";
         let through = GetObjectInput::builder()
             .bucket(access_point)
@@ -815,12 +804,11 @@ mod tests {
             .entries(entry(None))
             .build()
             .unwrap();
-        assert_eq!(
-            of(&Input::erase(default)),
-            Some(Resource {
-                fields: vec![("event_bus_name", Value::from("default"))],
-                dependency: "default".to_owned(),
-            })
+        assert_names(
+            &Input::erase(default),
+            "event_bus_name",
+            "default",
+            "default",
         );
         let orders = "arn:aws:events:eu-west-1:123456789012:event-bus/orders";
         let one = PutEventsInput::builder()
@@ -828,13 +816,7 @@ mod tests {
             .entries(entry(Some(orders)))
             .build()
             .unwrap();
-        assert_eq!(
-            of(&Input::erase(one)),
-            Some(Resource {
-                fields: vec![("event_bus_name", Value::from(orders))],
-                dependency: "orders".to_owned(),
-            })
-        );
+        assert_names(&Input::erase(one), "event_bus_name", orders, "orders");
         let two = PutEventsInput::builder()
             .entries(entry(Some(orders)))
             .entries(entry(None))

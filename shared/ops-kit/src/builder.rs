@@ -178,7 +178,9 @@ mod tests {
 
     #[test]
     fn a_missing_namespace_says_every_way_to_set_one() {
-        let message = InitError::NoMetricsNamespace.to_string();
+        // `main` prints an error it returns with `Debug`: the same words.
+        let message = format!("{:?}", InitError::NoMetricsNamespace);
+        assert_eq!(message, InitError::NoMetricsNamespace.to_string());
         for way in [
             "OPS_KIT_METRICS_NAMESPACE",
             "METRICS_NAMESPACE",

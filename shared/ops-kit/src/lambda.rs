@@ -51,7 +51,9 @@ pub struct Ops {
 }
 
 /// The ops kit could not start.
-#[derive(Debug)]
+///
+/// Its `Debug` is its message: `main` returning `Err` prints `Error: {:?}`, and that
+/// line must say what to set.
 #[non_exhaustive]
 pub enum InitError {
     /// A required variable is missing.
@@ -74,6 +76,12 @@ impl std::fmt::Display for InitError {
             ),
             Self::AlreadyInstalled(what) => write!(f, "the ops kit is already initialised: {what}"),
         }
+    }
+}
+
+impl std::fmt::Debug for InitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }
 

@@ -154,13 +154,15 @@ $(SCHEMATHESIS): tools/requirements-schemathesis.txt tools/schemathesis-constrai
 $(MOTO_SERVER): tools/requirements-moto.txt tools/moto-constraints.txt
 	$(call python-venv,moto,$(VENV),moto)
 
-bench: check-toolchain $(MOTO_SERVER) ## Benchmarks, not part of make test: the ops kit's cost per invocation, init time, post -> listed latency, the cost model, memory under load.
+bench: check-toolchain $(MOTO_SERVER) $(SAM) ## Benchmarks, not part of make test: the ops kit's cost per invocation, init time, deployable size, post -> listed latency, the cost model, memory under load.
 	@echo "==> $(ELAPSED) building release binaries for the init benchmark (the first build takes several minutes)"
 	cargo build --release --bins -p feedback-bench -p add-comments
 	@echo "==> $(ELAPSED) per-invocation cost of the ops kit (logs and metrics go to /dev/null)"
 	OPS_KIT_METRICS_NAMESPACE=Bench cargo bench -p feedback-bench --bench ops_layer > /dev/null
 	@echo "==> $(ELAPSED) init time"
 	cargo bench -p feedback-bench --bench init_time
+	@echo "==> $(ELAPSED) deployable size: each profile's arm64 zips, init and warm duration against opt-level 3 (the first run builds four profiles: tens of minutes)"
+	PATH="$(abspath $(TOOLS)/sam/bin):$$PATH" cargo bench -p feedback-bench --bench deployables
 	@echo "==> $(ELAPSED) end to end on the local stack: post -> listed, 100 comments (demo-profile binaries, as make demo runs them)"
 	cargo build --workspace --bins --locked --profile demo
 	$(PYTHON) tools/e2e-latency.py $(TARGET_DIR)/demo/feedback-ops $(TARGET_DIR)/demo 100

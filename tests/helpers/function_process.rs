@@ -78,6 +78,28 @@ impl FunctionProcess {
         endpoint: &str,
         extra: &[(&str, &str)],
     ) -> Self {
+        Self::start_spec_binary(
+            spec,
+            &function_binaries()[&spec.binary],
+            region,
+            endpoint,
+            extra,
+        )
+        .await
+    }
+
+    /// [`FunctionProcess::start_spec`] with another build of the function's binary (a
+    /// release or size-optimised one, for the benchmarks).
+    ///
+    /// # Panics
+    /// When the binary cannot be started.
+    pub async fn start_spec_binary(
+        spec: &FunctionSpec,
+        binary: &Path,
+        region: &str,
+        endpoint: &str,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let mut variables: Vec<(String, String)> = spec
             .environment
             .iter()
@@ -89,13 +111,7 @@ impl FunctionProcess {
             log_group: spec.log_group.clone(),
             log_format: spec.log_format.clone(),
             log_level: spec.log_level.clone(),
-            ..lambda_environment(
-                &function_binaries()[&spec.binary],
-                &spec.function_name,
-                region,
-                endpoint,
-                variables,
-            )
+            ..lambda_environment(binary, &spec.function_name, region, endpoint, variables)
         };
         let invoked_arn =
             local_cloud::lambda::invoked_arn(region, &spec.function_name, spec.alias.as_deref());

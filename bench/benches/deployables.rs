@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::init_time;
 use feedback_tests::{FunctionProcess, REGION, TestApp, build_binaries, moto};
 use serde_json::Value;
 
@@ -142,31 +145,13 @@ fn arm64_zips(root: &Path, profile: &str) -> BTreeMap<String, u64> {
 
 /// Median time from process start to first poll, per profile.
 async fn measure_init(binaries: &BTreeMap<&str, PathBuf>) -> BTreeMap<&'static str, Duration> {
-    // What add-comments reads at init; nothing leaves the machine during init.
-    let env = [
-        ("OPS_KIT_METRICS_NAMESPACE", "OnlineFeedback"),
-        ("CORS_ALLOW_ORIGIN", "*"),
-        ("TABLE_NAME", "comments"),
-        (
-            "QUEUE_URL",
-            "http://127.0.0.1:9/000000000000/comments-queue",
-        ),
-    ];
     let mut samples: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     for _ in 0..INIT_RUNS {
         for profile in PROFILES {
-            let mut process = FunctionProcess::start_binary(
-                &binaries[profile],
-                "add-comments",
-                "http://127.0.0.1:9",
-                &env,
-            )
-            .await;
-            let polled = process.first_poll(Duration::from_secs(30)).await;
             samples
                 .entry(profile)
                 .or_default()
-                .push(polled - process.spawned_at);
+                .push(init_time(&binaries[profile], "add-comments").await);
         }
     }
     medians(samples)

@@ -9,7 +9,10 @@
 
 use std::time::Duration;
 
-use feedback_tests::{FunctionProcess, build_binaries};
+mod common;
+
+use common::init_time;
+use feedback_tests::build_binaries;
 
 const RUNS: usize = 25;
 
@@ -36,28 +39,11 @@ async fn main() {
         "add-comments",
         "add-comments (demo)",
     ];
-    // Configuration the functions read at init; no call leaves the machine during init.
-    let env = [
-        ("OPS_KIT_METRICS_NAMESPACE", "OnlineFeedback"),
-        ("CORS_ALLOW_ORIGIN", "*"),
-        ("TABLE_NAME", "comments"),
-        (
-            "QUEUE_URL",
-            "http://127.0.0.1:9/000000000000/comments-queue",
-        ),
-    ];
     let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(RUNS); candidates.len()];
     for _ in 0..RUNS {
         for (index, name) in candidates.iter().enumerate() {
-            let mut process = FunctionProcess::start_binary(
-                &binaries[*name],
-                name.trim_end_matches(" (demo)"),
-                "http://127.0.0.1:9",
-                &env,
-            )
-            .await;
-            let polled = process.first_poll(Duration::from_secs(30)).await;
-            samples[index].push(polled - process.spawned_at);
+            samples[index]
+                .push(init_time(&binaries[*name], name.trim_end_matches(" (demo)")).await);
         }
     }
     eprintln!("init time (process start → first poll of the Runtime API), {RUNS} runs each:");

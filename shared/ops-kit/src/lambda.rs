@@ -123,17 +123,11 @@ impl Ops {
     /// # }
     /// ```
     pub fn metrics_flush(&self, context: &lambda_runtime::Context) -> MetricsFlush {
-        MetricsFlush {
-            metrics: self.metrics,
-            request_id: context.request_id.clone(),
-            trace_id: context
-                .xray_trace_id
-                .as_deref()
-                .and_then(|raw| TraceHeader::parse(raw).ok())
-                .map(|header| header.root.to_string()),
-            correlation_ids: CorrelationIds::default(),
-            flushed: false,
-        }
+        let trace = context
+            .xray_trace_id
+            .as_deref()
+            .and_then(|raw| TraceHeader::parse(raw).ok());
+        MetricsFlush::new(self.metrics, &context.request_id, trace.as_ref())
     }
 }
 
@@ -150,6 +144,16 @@ pub struct MetricsFlush {
 }
 
 impl MetricsFlush {
+    fn new(metrics: Option<Metrics>, request_id: &str, trace: Option<&TraceHeader>) -> Self {
+        Self {
+            metrics,
+            request_id: request_id.to_owned(),
+            trace_id: trace.map(|t| t.root.to_string()),
+            correlation_ids: CorrelationIds::default(),
+            flushed: false,
+        }
+    }
+
     /// Adds `id` to the correlation ids the metric lines carry. [`correlate`] does this
     /// by itself inside [`OpsLayer`]; without the layer, call this as well.
     pub fn correlate(&self, id: &CorrelationId) {
@@ -266,13 +270,7 @@ where
             .xray_trace_id
             .as_deref()
             .and_then(|raw| TraceHeader::parse(raw).ok());
-        let flush = MetricsFlush {
-            metrics: self.metrics,
-            request_id: event.context.request_id.clone(),
-            trace_id: trace.as_ref().map(|t| t.root.to_string()),
-            correlation_ids: CorrelationIds::default(),
-            flushed: false,
-        };
+        let flush = MetricsFlush::new(self.metrics, &event.context.request_id, trace.as_ref());
         let faults = self.faults;
         // An injected failure never reaches the handler, as if the function crashed.
         let handler = (!draw_failure(&faults)).then(|| self.inner.call(event));

@@ -390,6 +390,14 @@ mod tests {
     use super::*;
 
     /// `input` names one resource: `field` is `value`, the dependency `dependency`.
+    #[cfg(any(
+        feature = "dynamodb",
+        feature = "sqs",
+        feature = "sns",
+        feature = "s3",
+        feature = "eventbridge",
+        feature = "lambda"
+    ))]
     fn assert_names(input: &Input, field: &'static str, value: &str, dependency: &str) {
         assert_eq!(
             of(input),
@@ -402,6 +410,14 @@ mod tests {
     }
 
     /// Each of `inputs` names the same resource.
+    #[cfg(any(
+        feature = "dynamodb",
+        feature = "sqs",
+        feature = "sns",
+        feature = "s3",
+        feature = "eventbridge",
+        feature = "lambda"
+    ))]
     fn assert_each_names(inputs: &[Input], field: &'static str, value: &str, dependency: &str) {
         for input in inputs {
             assert_names(input, field, value, dependency);

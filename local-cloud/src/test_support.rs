@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
-/// An executable `name` in a fresh temporary folder whose content is `script` (with its
-/// own `#!` line).
-pub(crate) fn executable(name: &str, script: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("local-cloud-test-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+/// An executable `name` in a fresh temporary folder (removed when the folder returned is
+/// dropped) whose content is `script` (with its own `#!` line).
+pub(crate) fn executable(name: &str, script: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("local-cloud-test-")
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, script).unwrap();
     let status = std::process::Command::new("chmod")
         .arg("+x")
@@ -16,7 +18,7 @@ pub(crate) fn executable(name: &str, script: &str) -> PathBuf {
         .status()
         .unwrap();
     assert!(status.success());
-    path
+    (dir, path)
 }
 
 /// A function of the template as the stack model reads it: `crash`, invoked through

@@ -38,17 +38,26 @@ fn deps(args: &[&str]) -> (i32, String, String) {
     deps_on(&template_path(), args)
 }
 
-/// A copy of the template with `edits` applied (each `(from, to)` must match once).
-fn mutated(name: &str, edits: &[(&str, &str)]) -> PathBuf {
+/// A copy of the template with `edits` applied (each `(from, to)` must match once),
+/// removed when the path returned is dropped.
+fn mutated(name: &str, edits: &[(&str, &str)]) -> tempfile::TempPath {
     let mut text = template_text();
     for (from, to) in edits {
         assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once");
         text = text.replace(from, to);
     }
-    let path =
-        std::env::temp_dir().join(format!("feedback-ops-{name}-{}.yaml", std::process::id()));
-    std::fs::write(&path, text).unwrap();
-    path
+    written(name, &text)
+}
+
+/// `text` in a temporary `.yaml` file named after `name`.
+fn written(name: &str, text: &str) -> tempfile::TempPath {
+    let file = tempfile::Builder::new()
+        .prefix(&format!("feedback-ops-{name}-"))
+        .suffix(".yaml")
+        .tempfile()
+        .unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file.into_temp_path()
 }
 
 fn json(args: &[&str]) -> serde_json::Value {
@@ -198,9 +207,7 @@ fn check_reports_a_removed_tag_entry_as_missing() {
 fn check_reports_a_renamed_queue_as_unknown_and_missing() {
     let text = template_text();
     let renamed = text.replace("CommentsQueue", "MessagesQueue");
-    let path =
-        std::env::temp_dir().join(format!("feedback-ops-renamed-{}.yaml", std::process::id()));
-    std::fs::write(&path, renamed).unwrap();
+    let path = written("renamed", &renamed);
     let (code, out, _) = deps_on(&path, &["check"]);
     assert_eq!(code, 1);
     assert!(
@@ -392,7 +399,8 @@ fn the_gremlin_script_answers_the_talks_query_as_the_talk_shows() {
 
 #[test]
 fn neptune_csv_export_writes_two_files() {
-    let dir = std::env::temp_dir().join(format!("feedback-ops-neptune-{}", std::process::id()));
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("neptune");
     let (code, out, err) = deps(&[
         "export",
         "--format",

@@ -16,12 +16,15 @@ use super::BackendError;
 pub const MOTO_VERSION: &str = "5.2.5";
 
 /// Runs moto ($1) on port $2, its output to $3, and stops it when stdin reaches its end.
+/// The log goes with the server, unless the owner wrote `keep` first: a start that
+/// failed names the log in its message.
 const WATCHDOG: &str = r#"
 "$1" -H 127.0.0.1 -p "$2" >"$3" 2>&1 </dev/null &
 server=$!
 echo "$server"
-cat >/dev/null
+said=$(cat)
 kill "$server" 2>/dev/null
+[ "$said" = keep ] || rm -f "$3"
 "#;
 
 /// A running moto server; stopped when dropped.
@@ -30,6 +33,8 @@ pub struct Moto {
     pub endpoint: String,
     /// The server's process id.
     pub pid: Option<u32>,
+    /// The server's output, removed when it is stopped.
+    log: PathBuf,
     watchdog: Child,
     stdin: Option<ChildStdin>,
 }
@@ -79,17 +84,28 @@ impl Moto {
         let mut moto = Self {
             endpoint: format!("http://127.0.0.1:{port}"),
             pid,
+            log,
             watchdog,
             stdin,
         };
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + Duration::from_mins(1);
         while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-            if Instant::now() > deadline || matches!(moto.watchdog.try_wait(), Ok(Some(_))) {
+            let ended =
+                matches!(moto.watchdog.try_wait(), Ok(Some(_))) || moto.pid.is_some_and(has_exited);
+            if Instant::now() > deadline || ended {
+                if let Some(stdin) = moto.stdin.as_mut() {
+                    let _ = stdin.write_all(b"keep");
+                }
                 return Err(BackendError::Start(format!(
-                    "moto did not listen on {} within 60 s; its output is in {}",
+                    "moto {} on {}; its output is in {}",
+                    if ended {
+                        "exited before it listened"
+                    } else {
+                        "did not listen within 60 s"
+                    },
                     moto.endpoint,
-                    log.display()
+                    moto.log.display()
                 )));
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -100,6 +116,15 @@ impl Moto {
         }
         Ok(moto)
     }
+}
+
+/// Whether process `pid` has ended: gone, or a zombie its parent (the watchdog, busy
+/// reading its stdin) has not reaped yet.
+fn has_exited(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
 }
 
 #[cfg(test)]
@@ -119,21 +144,40 @@ mod tests {
     #[test]
     fn dropping_moto_stops_the_server() {
         // A stand-in server: anything that listens on the port it is given.
-        let fake = crate::test_support::executable(
+        let (_dir, fake) = crate::test_support::executable(
             "moto_server",
             "#!/bin/sh\nexec python3 -c 'import socket,sys,time; s=socket.socket(); s.bind((\"127.0.0.1\", int(sys.argv[1]))); s.listen(); time.sleep(600)' \"$4\"\n",
         );
         let moto = Moto::start(&fake).unwrap();
         let pid = moto.pid.unwrap();
+        let log = moto.log.clone();
         assert!(Path::new(&format!("/proc/{pid}")).exists());
+        assert!(log.exists(), "no log at {}", log.display());
         drop(moto);
+        assert!(!log.exists(), "{} outlived its server", log.display());
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Path::new(&format!("/proc/{pid}/stat")).exists()
-            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|s| s.contains(") Z "))
-        {
+        while !has_exited(pid) {
             assert!(Instant::now() < deadline, "the server outlived its Moto");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    #[test]
+    fn a_moto_that_exits_at_start_is_reported_at_once_with_its_log_kept() {
+        let (_dir, fake) = crate::test_support::executable(
+            "moto_server",
+            "#!/bin/sh\necho 'ImportError: no module named moto' >&2\nexit 1\n",
+        );
+        let started = Instant::now();
+        let Err(error) = Moto::start(&fake) else {
+            panic!("a server that exits was taken as started");
+        };
+        assert!(started.elapsed() < Duration::from_secs(10), "{error}");
+        let message = error.to_string();
+        assert!(message.contains("exited before it listened"), "{message}");
+        let log = message.rsplit_once("its output is in ").unwrap().1;
+        let output = std::fs::read_to_string(log).unwrap();
+        assert!(output.contains("ImportError"), "{output}");
+        std::fs::remove_file(log).unwrap();
     }
 }

@@ -517,7 +517,7 @@ mod tests {
     use ops_wire::trace::TraceHeader;
 
     /// A "function" that polls once and exits: it dies right after its init.
-    fn crashing_binary() -> std::path::PathBuf {
+    fn crashing_binary() -> (tempfile::TempDir, std::path::PathBuf) {
         crate::test_support::executable(
             "bootstrap",
             "#!/usr/bin/env python3\nimport os, urllib.request\ntry:\n    urllib.request.urlopen('http://' + os.environ['AWS_LAMBDA_RUNTIME_API'] + '/2018-06-01/runtime/invocation/next', timeout=0.2)\nexcept Exception:\n    pass\n",
@@ -527,11 +527,12 @@ mod tests {
     #[tokio::test]
     async fn a_process_that_dies_before_serving_is_restarted_with_back_off() {
         let stopping = tokio_util::sync::CancellationToken::new();
+        let (_dir, binary) = crashing_binary();
         let host = FunctionHost::new(
             HostConfig {
                 spec: crate::test_support::function_spec(),
                 version: "1".into(),
-                binary: crashing_binary(),
+                binary,
                 region: "eu-west-1".into(),
                 base_env: Vec::new(),
             },

@@ -13,7 +13,8 @@
 //! - [`TestApp`]'s methods drive the handlers the way API Gateway and the SQS event
 //!   source mapping would, with the local cloud's event types and batch rules.
 //! - [`FunctionProcess`] runs a function's real binary on the local cloud's Runtime
-//!   API, as Lambda runs it; [`XrayDaemon`] collects what it sends to X-Ray.
+//!   API, as Lambda runs it; [`XrayDaemon`] collects what it sends to X-Ray, and
+//!   [`assert_xray_schema`] holds it to AWS's segment document schema.
 //!
 //! If moto cannot be started the test fails with what to do; it is never skipped.
 
@@ -26,7 +27,7 @@ mod xray;
 pub use function_process::{
     Answer, FUNCTIONS, FunctionProcess, REGION, build_binaries, function_binaries, invoked_arn,
 };
-pub use xray::XrayDaemon;
+pub use xray::{XRAY_SCHEMA, XrayDaemon, assert_xray_schema};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -78,7 +79,7 @@ pub fn moto() -> &'static MotoServer {
     })
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 

@@ -429,6 +429,7 @@ impl Invocation<'_> {
     /// subsegment when the example makes one), each annotated with the correlation id.
     fn check_subsegments(&self, documents: &[Value], correlation_id: &str, trace_id: &str) {
         let name = self.example.name;
+        feedback_tests::assert_xray_schema(documents);
         for document in documents {
             assert_subsegment_rules(document);
             assert_eq!(document["trace_id"], trace_id, "{name}: {document}");

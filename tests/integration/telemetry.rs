@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use feedback::FAILURE_REASON_ATTRIBUTE;
-use feedback_tests::{Answer, FunctionProcess, TestApp, XrayDaemon, attribute};
+use feedback_tests::{Answer, FunctionProcess, TestApp, XrayDaemon, assert_xray_schema, attribute};
 use serde_json::Value;
 
 use crate::events::read;
@@ -240,8 +240,10 @@ async fn one_correlation_id_follows_a_comment_from_the_response_to_the_stored_it
     assert_eq!(line["correlation_id"], correlation.as_str());
 }
 
-/// The rules of the X-Ray segment document schema (v1.0.0) that a subsegment sent on
-/// its own must meet.
+/// What a subsegment sent on its own must be beyond AWS's schema file, which
+/// [`assert_xray_schema`] checks: its `type`, a `parent_id`, an `end_time` after its
+/// start, and for an AWS call the operation and status the X-Ray console shows. Also
+/// the schema's name, id and annotation rules, so a failure here names the field.
 /// (The daemon's header line is checked by the daemon itself: `collect` fails on a
 /// datagram it would drop.)
 pub(crate) fn assert_subsegment_rules(doc: &Value) {
@@ -294,6 +296,7 @@ async fn sdk_calls_and_key_activities_reach_the_daemon_as_linked_subsegments() {
     app.deliver_via(&store, batch).await;
 
     let datagrams = daemon.collect(Duration::from_millis(500)).await;
+    assert_xray_schema(&datagrams);
     for datagram in &datagrams {
         assert_subsegment_rules(datagram);
     }

@@ -331,6 +331,15 @@ fn assert_one_trace_from_the_api_to_the_table(stack: &Stack, correlation_id: &st
         "/ops/api/traces/{}",
         traces[0]["id"].as_str().unwrap()
     ));
+    // Every document of the trace, the stack's own (the stage, Lambda, the queue) and
+    // the functions' subsegments, as AWS's schema has it.
+    let documents: Vec<Value> = trace["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["document"].clone())
+        .collect();
+    feedback_tests::assert_xray_schema(&documents);
     let spans = trace["spans"].as_array().unwrap();
     let by_id: HashMap<&str, &Value> = spans
         .iter()

@@ -180,15 +180,26 @@ impl Progress {
             )
         } else {
             let known = |value: i64| usize::try_from(value).ok();
-            let queue = known(self.queue.load(Ordering::Relaxed))
-                .map_or_else(|| "?".to_owned(), |depth| depth.to_string());
-            let stored = known(self.stored.load(Ordering::Relaxed));
-            format!(
-                "draining {} stored {}/{accepted}  queue {queue}  {:.1} s",
-                bar(stored.unwrap_or(0), accepted, 20),
-                stored.map_or_else(|| "?".to_owned(), |s| s.to_string()),
-                elapsed.as_secs_f64()
-            )
+            let queue = known(self.queue.load(Ordering::Relaxed));
+            let queue_text = queue.map_or_else(|| "?".to_owned(), |depth| depth.to_string());
+            // Listing is expensive, so the stored count comes once the queue is empty;
+            // until then the bar follows the queue.
+            match known(self.stored.load(Ordering::Relaxed)) {
+                Some(stored) => format!(
+                    "draining {} stored {stored}/{accepted}  queue {queue_text}  {:.1} s",
+                    bar(stored, accepted, 20),
+                    elapsed.as_secs_f64()
+                ),
+                None => format!(
+                    "draining {} queue {queue_text}  (stored: counted once it is empty)  {:.1} s",
+                    bar(
+                        accepted.saturating_sub(queue.unwrap_or(accepted)),
+                        accepted,
+                        20
+                    ),
+                    elapsed.as_secs_f64()
+                ),
+            }
         }
     }
 }
@@ -482,7 +493,13 @@ mod tests {
         progress.draining();
         let line = progress.line(Duration::from_secs(2));
         assert!(
-            line.contains("stored ?/5") && line.contains("queue ?"),
+            line.starts_with("draining [....................] queue ?  (stored: counted once"),
+            "{line}"
+        );
+        progress.queue.store(1, Ordering::Relaxed);
+        let line = progress.line(Duration::from_secs(2));
+        assert!(
+            line.starts_with("draining [################....] queue 1  (stored:"),
             "{line}"
         );
         progress.stored.store(5, Ordering::Relaxed);

@@ -220,6 +220,49 @@ fn an_unreachable_endpoint_or_an_unknown_stack_is_one_line_and_a_failure() {
         err.contains("no AWS credentials") && err.trim().lines().count() == 1,
         "{err}"
     );
+
+    // Outside EC2 an instance metadata service may still answer, with a refusal (a
+    // proxy, a container runtime): the credential chain then fails with that
+    // provider's error instead of "no credentials", and it must still be one line.
+    let refusing_imds = refusing_server();
+    let imds_refused = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .args(["release", "prune", "--stack", "s", "--region", "eu-west-1"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &refusing_imds)
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&imds_refused.stderr);
+    assert_eq!(imds_refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no usable AWS credentials (")
+            && err.contains("set AWS_PROFILE")
+            && err.trim().lines().count() == 1
+            && err.len() < 500,
+        "{err}"
+    );
+}
+
+/// `http://127.0.0.1:PORT` of a server that answers every request `403 Forbidden`.
+fn refusing_server() -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0_u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 403 Forbidden\r\ncontent-length: 6\r\nconnection: close\r\n\r\ndenied",
+            );
+        }
+    });
+    format!("http://{address}")
 }
 
 /// A CodeDeploy deployment in progress, as CloudFormation starts one for a SAM

@@ -35,13 +35,13 @@ impl LiveFunction {
     }
 }
 
-/// The Lambda API failed.
+/// The Lambda API failed: what was being done, and why in one line (missing
+/// credentials say what to set).
 #[derive(Debug, thiserror::Error)]
-#[error("the Lambda API failed while {doing}")]
+#[error("the Lambda API failed while {doing}: {cause}")]
 pub struct LiveError {
     doing: String,
-    #[source]
-    source: Box<dyn std::error::Error + Send + Sync>,
+    cause: String,
 }
 
 fn failed<E: std::error::Error + Send + Sync + 'static>(
@@ -50,7 +50,7 @@ fn failed<E: std::error::Error + Send + Sync + 'static>(
     let doing = doing.into();
     move |source| LiveError {
         doing,
-        source: Box::new(source),
+        cause: crate::release::error_line(&source),
     }
 }
 

@@ -99,23 +99,9 @@ pub async fn stack_queues(
     lambda: &aws_sdk_lambda::Client,
     stack: &str,
 ) -> Result<Queues, DlqError> {
-    let one_line = |e: &dyn std::error::Error| {
-        let cause = e
-            .source()
-            .map(|c| {
-                format!(
-                    ": {}",
-                    crate::release::one_line(
-                        &aws_sdk_lambda::error::DisplayErrorContext(c).to_string()
-                    )
-                )
-            })
-            .unwrap_or_default();
-        DlqError(format!("{e}{cause}"))
-    };
     let functions = crate::deps::live::stack_functions(lambda, stack)
         .await
-        .map_err(|e| one_line(&e))?;
+        .map_err(|e| DlqError(e.to_string()))?;
     for function in functions.values() {
         let configuration = lambda
             .get_function_configuration()

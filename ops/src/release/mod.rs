@@ -14,6 +14,8 @@ pub mod deploy;
 pub mod prune;
 pub mod rollback;
 
+use aws_credential_types::provider::error::CredentialsError;
+
 pub use deploy::{ReleaseError, ReleaseRequest, deploy};
 
 /// A Lambda client for AWS (the default credential chain and region) or, with
@@ -45,17 +47,48 @@ pub async fn sdk_config(endpoint: Option<&str>, region: Option<&str>) -> aws_con
 
 /// What an SDK error says, in one line, with its cause (an unreachable endpoint, missing
 /// credentials, the service's own message).
-pub fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
+pub fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug + 'static>(
     error: &aws_sdk_lambda::error::SdkError<E, R>,
 ) -> String {
+    error_line(error)
+}
+
+/// Any error and its causes in one line. When the cause is the credential chain —
+/// nothing configured, or a provider that failed (an instance metadata service that
+/// refuses or times out, a broken profile) — the line says what to set instead of
+/// repeating the chain's account of every provider it tried.
+pub fn error_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(credentials) = current.downcast_ref::<CredentialsError>() {
+            return no_credentials(credentials);
+        }
+        cause = current.source();
+    }
     one_line(&aws_sdk_lambda::error::DisplayErrorContext(error).to_string())
+}
+
+const SET_CREDENTIALS: &str = "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values do for moto or the local stack; without --endpoint the tools talk to AWS)";
+
+fn no_credentials(error: &CredentialsError) -> String {
+    if matches!(error, CredentialsError::CredentialsNotLoaded(_)) {
+        return format!("no AWS credentials: {SET_CREDENTIALS}");
+    }
+    // The provider's first reason is enough to recognise (IMDS refused, a profile
+    // without a key); the rest of its chain is transport detail.
+    let reason = match std::error::Error::source(error) {
+        Some(source) => format!("{error}: {source}"),
+        None => error.to_string(),
+    };
+    let reason: String = one_line(&reason).chars().take(160).collect();
+    format!("no usable AWS credentials ({reason}): {SET_CREDENTIALS}")
 }
 
 /// An SDK error's text as one line; the credential chain's long account of every
 /// provider it tried becomes what to do.
 pub fn one_line(message: &str) -> String {
     if message.contains("no credentials found in chain") {
-        return "no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or pass --endpoint for a local Lambda API)".to_owned();
+        return format!("no AWS credentials: {SET_CREDENTIALS}");
     }
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -69,5 +102,54 @@ mod tests {
         let chain = "dispatch failure: other: the credential provider was not enabled: no credentials found in chain. Attempted:\n  Environment: not set\n  Profile: not enabled";
         assert!(one_line(chain).starts_with("no AWS credentials: set AWS_PROFILE"));
         assert_eq!(one_line("a\n  b\tc"), "a b c");
+    }
+
+    /// An error whose cause is `inner`, as the SDK's dispatch failure wraps the chain's.
+    #[derive(Debug)]
+    struct Wrapped(CredentialsError);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("dispatch failure")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_credential_error_anywhere_in_the_chain_says_what_to_set() {
+        let none = Wrapped(CredentialsError::not_loaded(
+            "no providers in chain provided credentials",
+        ));
+        let line = error_line(&none);
+        assert!(
+            line.starts_with("no AWS credentials: set AWS_PROFILE"),
+            "{line}"
+        );
+
+        let refused = Wrapped(CredentialsError::provider_error(
+            "failed to load IMDS session token: service error: request forbidden\n  and much more",
+        ));
+        let line = error_line(&refused);
+        assert!(
+            line.starts_with("no usable AWS credentials (an error occurred while loading credentials: failed to load IMDS session token"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("without --endpoint the tools talk to AWS)"),
+            "{line}"
+        );
+        assert!(!line.contains('\n'), "{line}");
+
+        let other = std::io::Error::other("connection refused");
+        let line = error_line(&other);
+        assert!(
+            line.starts_with("connection refused") && !line.contains("credentials"),
+            "{line}"
+        );
     }
 }

@@ -208,6 +208,31 @@ fn an_unknown_ref_or_a_broken_template_is_one_line() {
         err.contains("is not a commit") && err.trim().lines().count() == 1,
         "{err}"
     );
+    // Without --base the merge base with main is taken: an unknown head is still
+    // named as the unknown ref, not as a missing merge base.
+    let unknown_head = run(&["--head", "no-such-ref"]);
+    assert_eq!(unknown_head.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&unknown_head.stderr);
+    assert!(
+        err.contains("\"no-such-ref\" is not a commit") && err.trim().lines().count() == 1,
+        "{err}"
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
+        .current_dir(elsewhere.path())
+        .args(["release", "classify"])
+        .env(
+            "GIT_CEILING_DIRECTORIES",
+            elsewhere.path().parent().unwrap(),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(outside.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&outside.stderr);
+    assert!(
+        err.contains("is not in a git repository") && err.trim().lines().count() == 1,
+        "{err}"
+    );
 
     std::fs::write(repo.join("template.yaml"), "Resources: [unclosed").unwrap();
     git(&repo, &["commit", "--quiet", "-am", "broken"]);

@@ -416,3 +416,21 @@ fn neptune_csv_export_writes_two_files() {
             .starts_with("~id,~from,~to,~label")
     );
 }
+
+#[test]
+fn a_template_that_cannot_be_read_or_parsed_is_one_line_with_its_reason_once() {
+    let (code, _, err) = deps_on(Path::new("/nonexistent/template.yaml"), &["show"]);
+    assert_eq!(code, 2);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(
+        err.contains("cannot read /nonexistent/template.yaml"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    let broken = written("broken", "Resources: [unclosed");
+    let (code, _, err) = deps_on(&broken, &["show"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not valid YAML"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

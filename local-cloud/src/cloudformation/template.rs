@@ -14,24 +14,25 @@ pub struct Template {
     document: Value,
 }
 
-/// The template could not be read or parsed.
+/// The template could not be read or parsed. The message carries the reason itself (no
+/// `source()`), so a chain printer such as anyhow's `{:#}` does not say it twice.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {reason}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// The YAML is malformed.
-    #[error("{path} is not valid YAML: {source}")]
+    #[error("{path} is not valid YAML: {reason}")]
     Parse {
         /// The file.
         path: String,
         /// Why.
-        source: serde_norway::Error,
+        reason: serde_norway::Error,
     },
     /// The YAML has no `Resources` mapping.
     #[error("{path} has no Resources section")]
@@ -48,9 +49,9 @@ impl Template {
     /// [`TemplateError`] says which file and what is wrong.
     pub fn load(path: &Path) -> Result<Self, TemplateError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+        let text = std::fs::read_to_string(path).map_err(|reason| TemplateError::Read {
             path: name.clone(),
-            source,
+            reason,
         })?;
         Self::parse(&text, &name)
     }
@@ -60,9 +61,9 @@ impl Template {
     /// # Errors
     /// [`TemplateError`] when it is not YAML or has no resources.
     pub fn parse(text: &str, name: &str) -> Result<Self, TemplateError> {
-        let yaml: Yaml = serde_norway::from_str(text).map_err(|source| TemplateError::Parse {
+        let yaml: Yaml = serde_norway::from_str(text).map_err(|reason| TemplateError::Parse {
             path: name.to_owned(),
-            source,
+            reason,
         })?;
         let document = long_form(yaml);
         if !document["Resources"].is_object() {

@@ -164,6 +164,15 @@ fn commit(repo: &Path, reference: &str) -> Result<String, ClassifyError> {
 /// # Errors
 /// [`ClassifyError`] when there is none (an unknown branch, unrelated histories).
 pub fn merge_base(repo: &Path, branch: &str, head: &str) -> Result<String, ClassifyError> {
+    // Outside a repository, or with a head that is no commit, say that rather than
+    // blame the merge base.
+    git(repo, &["rev-parse", "--git-dir"]).map_err(|_| {
+        ClassifyError(format!(
+            "{} is not in a git repository: run classify in a clone of the project",
+            repo.display()
+        ))
+    })?;
+    commit(repo, head)?;
     git(repo, &["merge-base", branch, head])
         .map(|base| base.trim().to_owned())
         .map_err(|_| {

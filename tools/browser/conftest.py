@@ -92,6 +92,11 @@ def page(browser):
 
 
 def screenshot(page, name):
-    """Saves a full-page screenshot as a test artifact: target/screenshots/NAME.png."""
+    """Saves a full-page screenshot as a test artifact: target/screenshots/NAME.png.
+
+    From the top of the page: a full-page capture taken while scrolled draws the sticky
+    header and banner where the view was scrolled to, over the middle of the page.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

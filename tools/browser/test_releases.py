@@ -23,12 +23,6 @@ def live_weights(page, function):
     return card(page, function).locator(".release-live .weights-bar")
 
 
-def top_screenshot(page, name):
-    """A full-page screenshot from the top: the sticky header and banner where they belong."""
-    page.evaluate("window.scrollTo(0, 0)")
-    screenshot(page, name)
-
-
 def deploy(page, function, *, config=None, environment=None, error_rate=None):
     """Fills the function's deploy form and presses Deploy."""
     form = card(page, function).locator("form.deploy-form")
@@ -66,7 +60,7 @@ def test_deploy_roll_back_and_stop_from_the_releases_view(stack, page):
     expect(status.locator('ol.version-list li[data-version="2"]')).to_be_visible()
     expect(status.locator('.release-alarms [data-alarm="StatusErrorLinesAlarm"]')).to_be_visible()
     expect(page.locator("#release-banner")).to_be_hidden()
-    top_screenshot(page, "console-releases")
+    screenshot(page, "console-releases")
 
     # The same again: nothing new to publish, and the form says why (the problem's detail).
     form.locator("button.deploy-button").click()
@@ -83,7 +77,7 @@ def test_deploy_roll_back_and_stop_from_the_releases_view(stack, page):
     expect(status.locator('ol.deploy-events li[data-kind="HookFailed"]')).to_be_visible()
     expect(live_weights(page, "status")).to_have_attribute("data-weights", '{"2":1}')
     expect(form.locator(".deploy-error")).to_be_hidden()
-    top_screenshot(page, "console-releases-rollback")
+    screenshot(page, "console-releases-rollback")
 
     # A 30-minute canary (60 s here), stopped by hand while 10 % is on the new version. On
     # get-all-comments: the failing status version's ERROR lines (logged when the hook

@@ -40,6 +40,15 @@ def test_every_view_renders_and_the_map_has_every_node(stack, page):
     expect(page.locator('path.edge[data-edge="feedback-api→add-comments"]')).to_have_attribute(
         "data-edge-state", "ok"
     )
+    # The queue's edge to its DLQ is the redrive; push-to-db's (poison it sends) is not.
+    label = 'g.edge-label[data-edge="{}"]'
+    expect(page.locator(label.format("comments-queue→comments-dlq"))).to_contain_text(
+        "redrive after"
+    )
+    expect(page.locator(label.format("push-to-db→comments-dlq"))).to_contain_text(
+        "declared, not seen"
+    )
+    expect(page.locator(label.format("push-to-db→comments-dlq"))).not_to_contain_text("redrive")
     expect(page.locator("#fault-banner")).to_be_hidden()
     screenshot(page, "console-map")
 

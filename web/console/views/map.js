@@ -293,11 +293,11 @@ function edgeClass(e) {
   return (e.errors || 0) + (e.faults || 0) > 0 ? 'bad' : 'ok';
 }
 
-function edgeLines(e) {
+function edgeLines(e, fromKind) {
   const cls = edgeClass(e);
   if (cls === 'unseen') {
     const lines = ['declared, not seen'];
-    const queue = redriveFor(e);
+    const queue = fromKind === 'queue' ? redriveFor(e) : null;
     if (queue) lines.push(`redrive after ${queue.redrive.max_receive_count} receives`);
     return lines;
   }
@@ -360,6 +360,9 @@ function drawMap(box, graph) {
     labels.push({ g, rect, variants, own: new Set(own), where, cls });
   };
   const edges = graph.edges.filter((e) => boxes.has(e.from) && boxes.has(e.to));
+  // Only a queue's edge to its dead-letter queue is a redrive; a function's (push-to-db
+  // sending poison) is a call like any other.
+  const kindOf = new Map(graph.nodes.map((n) => [n.name, n.kind]));
   const plans = routeEdges(edges, boxes);
   // Three or more unseen edges from one node (pre-traffic-hook) share one label.
   const unseenFrom = new Map();
@@ -373,7 +376,7 @@ function drawMap(box, graph) {
     }, s('title', null, title));
     edgeLayer.append(path);
     if (cls === 'unseen' && unseenFrom.get(e.from) >= 3) continue;
-    addLabel(cls, edgeLines(e), title, key, [key], { pts: plan.pts, prefer: plan.via });
+    addLabel(cls, edgeLines(e, kindOf.get(e.from)), title, key, [key], { pts: plan.pts, prefer: plan.via });
   }
   for (const [from, n] of unseenFrom) {
     if (n < 3) continue;

@@ -193,54 +193,36 @@ fn each_kind_of_change_gets_its_functions_class_risk_and_rollout() {
 #[test]
 fn an_unknown_ref_or_a_broken_template_is_one_line() {
     let (_dir, repo) = clone();
-    let run = |args: &[&str]| {
+    let run_in = |dir: &Path, args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
-            .current_dir(&repo)
+            .current_dir(dir)
             .args(["release", "classify"])
             .args(args)
+            // A temporary folder is never taken for part of a repository above it.
+            .env("GIT_CEILING_DIRECTORIES", std::env::temp_dir())
             .output()
             .unwrap()
     };
-    let unknown = run(&["--base", "no-such-ref"]);
-    assert_eq!(unknown.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&unknown.stderr);
-    assert!(
-        err.contains("is not a commit") && err.trim().lines().count() == 1,
-        "{err}"
-    );
+    let run = |args: &[&str]| run_in(&repo, args);
+    let assert_one_line = |output: std::process::Output, says: &str| {
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(says) && err.trim().lines().count() == 1,
+            "{err}"
+        );
+    };
+    assert_one_line(run(&["--base", "no-such-ref"]), "is not a commit");
     // Without --base the merge base with main is taken: an unknown head is still
     // named as the unknown ref, not as a missing merge base.
-    let unknown_head = run(&["--head", "no-such-ref"]);
-    assert_eq!(unknown_head.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&unknown_head.stderr);
-    assert!(
-        err.contains("\"no-such-ref\" is not a commit") && err.trim().lines().count() == 1,
-        "{err}"
+    assert_one_line(
+        run(&["--head", "no-such-ref"]),
+        "\"no-such-ref\" is not a commit",
     );
     let elsewhere = tempfile::tempdir().unwrap();
-    let outside = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
-        .current_dir(elsewhere.path())
-        .args(["release", "classify"])
-        .env(
-            "GIT_CEILING_DIRECTORIES",
-            elsewhere.path().parent().unwrap(),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(outside.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&outside.stderr);
-    assert!(
-        err.contains("is not in a git repository") && err.trim().lines().count() == 1,
-        "{err}"
-    );
+    assert_one_line(run_in(elsewhere.path(), &[]), "is not in a git repository");
 
     std::fs::write(repo.join("template.yaml"), "Resources: [unclosed").unwrap();
     git(&repo, &["commit", "--quiet", "-am", "broken"]);
-    let broken = run(&["--base", "HEAD~1"]);
-    assert_eq!(broken.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&broken.stderr);
-    assert!(
-        err.contains("template.yaml") && err.trim().lines().count() == 1,
-        "{err}"
-    );
+    assert_one_line(run(&["--base", "HEAD~1"]), "template.yaml");
 }

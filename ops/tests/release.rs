@@ -197,21 +197,8 @@ fn an_unreachable_endpoint_or_an_unknown_stack_is_one_line_and_a_failure() {
     let (code, _, _) = release(&["prune"]);
     assert_eq!(code, 2, "--stack or --function is required");
 
-    let no_credentials = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
-        .args([
-            "release",
-            "prune",
-            "--function",
-            "f",
-            "--region",
-            "eu-west-1",
-        ])
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
+    let no_credentials = without_credentials(&["prune", "--function", "f"])
         .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&no_credentials.stderr);
@@ -224,16 +211,9 @@ fn an_unreachable_endpoint_or_an_unknown_stack_is_one_line_and_a_failure() {
     // Outside EC2 an instance metadata service may still answer, with a refusal (a
     // proxy, a container runtime): the credential chain then fails with that
     // provider's error instead of "no credentials", and it must still be one line.
-    let refusing_imds = refusing_server();
-    let imds_refused = Command::new(env!("CARGO_BIN_EXE_feedback-ops"))
-        .args(["release", "prune", "--stack", "s", "--region", "eu-west-1"])
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
+    let imds_refused = without_credentials(&["prune", "--stack", "s"])
         .env_remove("AWS_EC2_METADATA_DISABLED")
-        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &refusing_imds)
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", refusing_server())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&imds_refused.stderr);
@@ -245,6 +225,23 @@ fn an_unreachable_endpoint_or_an_unknown_stack_is_one_line_and_a_failure() {
             && err.len() < 500,
         "{err}"
     );
+}
+
+/// `feedback-ops release ARGS… --region eu-west-1` with no credentials in the
+/// environment or in profile files.
+fn without_credentials(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_feedback-ops"));
+    command
+        .arg("release")
+        .args(args)
+        .args(["--region", "eu-west-1"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    command
 }
 
 /// `http://127.0.0.1:PORT` of a server that answers every request `403 Forbidden`.

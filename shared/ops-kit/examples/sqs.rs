@@ -1,9 +1,9 @@
 //! An SQS consumer with the ops kit: each record is handled with its own correlation
-//! id, in its own log span and trace scope, and only the records that failed are
-//! reported back, so SQS redelivers those and deletes the rest.
+//! id, in its own log span and trace scope (`ops_kit::in_sqs_record`), and only the
+//! records that failed are reported back, so SQS redelivers those and deletes the rest.
 //!
-//! `CorrelationId::from_sqs_message` reads the `correlation_id` message attribute, else
-//! the message id. A record continues the trace of the request that sent it when the
+//! The record's correlation id is its `correlation_id` message attribute, else its
+//! message id. A record continues the trace of the request that sent it when the
 //! message carries one (`AWSTraceHeader`), else the invocation's. The event source
 //! mapping needs `FunctionResponseTypes: [ReportBatchItemFailures]` for the partial
 //! batch response to count. Sample event: `tests/events/sqs.json`.
@@ -21,12 +21,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::list_tables::ListTablesError;
 use lambda_runtime::tower::Layer as _;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use ops_kit::CorrelationId;
-use ops_kit::aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use ops_kit::xray::{
-    AwsCallInterceptor, TraceHeader, TraceScope, current_header, in_scope, in_subsegment,
-};
-use tracing::Instrument as _;
+use ops_kit::aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use ops_kit::xray::{AwsCallInterceptor, in_subsegment};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -49,24 +45,8 @@ async fn main() -> Result<(), Error> {
 async fn handle_batch(batch: SqsEvent, dynamodb: &aws_sdk_dynamodb::Client) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in batch.records {
-        let trace = record
-            .attributes
-            .get("AWSTraceHeader")
-            .and_then(|header| TraceHeader::parse(header).ok())
-            .or_else(current_header);
-        // `correlate` fills the record span's empty field, so the record's lines carry
-        // its id while the batch's own lines carry none.
-        let span = tracing::info_span!(
-            "record",
-            correlation_id = tracing::field::Empty,
-            message_id = record.message_id.as_deref(),
-        );
         // Boxed: an SDK call's future is large, and would make every caller's as large.
-        let reserved = Box::pin(in_scope(
-            TraceScope::new(trace),
-            reserve_stock(&record, dynamodb).instrument(span),
-        ))
-        .await;
+        let reserved = Box::pin(ops_kit::in_sqs_record(&record, reserve_stock(dynamodb))).await;
         if reserved.is_err() {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = record.message_id.unwrap_or_default();
@@ -76,12 +56,11 @@ async fn handle_batch(batch: SqsEvent, dynamodb: &aws_sdk_dynamodb::Client) -> S
     response
 }
 
-/// Reserves the stock for one queued order.
+/// Reserves the stock for one queued order (a stand-in call: the example has no
+/// order table).
 async fn reserve_stock(
-    record: &SqsMessage,
     dynamodb: &aws_sdk_dynamodb::Client,
 ) -> Result<(), SdkError<ListTablesError>> {
-    ops_kit::correlate(&CorrelationId::from_sqs_message(record));
     match in_subsegment("reserve-stock", dynamodb.list_tables().send()).await {
         Ok(_) => {
             metrics::counter!("StockReserved").increment(1);

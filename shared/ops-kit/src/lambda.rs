@@ -37,6 +37,8 @@ use ops_wire::log_fields::{CORRELATION_ID, LAMBDA_REQUEST_ID, XRAY_TRACE_ID};
 use serde_json::Value;
 use tracing::Instrument as _;
 
+use aws_lambda_events::event::sqs::SqsMessage;
+
 use crate::correlation::CorrelationId;
 use crate::faults::{FaultInjection, InjectedFault, draw_failure};
 use crate::metrics::{COLD_START, INVOCATION_ERRORS, Metrics};
@@ -239,6 +241,51 @@ pub fn correlate(id: &CorrelationId) {
     let _ = CORRELATION_IDS.try_with(|ids| add_correlation_id(ids, id));
 }
 
+/// Runs `work` as the handling of one SQS record, so that each record of a batch reads as
+/// its own request: in a `record` span with the record's message id and receive count,
+/// in the X-Ray trace of the request that queued it (the record's `AWSTraceHeader`,
+/// else the invocation's), and [`correlate`]d with the record's id
+/// ([`CorrelationId::from_sqs_message`]). Inside `work`, [`correlate`] again to replace
+/// that id with one only the body holds.
+///
+/// ```no_run
+/// # async fn store(_: &ops_kit::aws_lambda_events::sqs::SqsMessage) -> Result<(), ()> { Ok(()) }
+/// # async fn handle(batch: ops_kit::aws_lambda_events::sqs::SqsEvent) {
+/// for record in &batch.records {
+///     let stored = ops_kit::in_sqs_record(record, store(record)).await;
+///     // On an error, report record.message_id as a batch item failure.
+/// #   let _ = stored;
+/// }
+/// # }
+/// ```
+pub async fn in_sqs_record<F: Future>(record: &SqsMessage, work: F) -> F::Output {
+    let trace = record
+        .attributes
+        .get(AWS_TRACE_HEADER_ATTRIBUTE)
+        .and_then(|header| TraceHeader::parse(header).ok())
+        .or_else(crate::xray::current_header);
+    let span = tracing::info_span!(
+        "record",
+        correlation_id = tracing::field::Empty,
+        message_id = record.message_id.as_deref(),
+        receive_count = record
+            .attributes
+            .get(RECEIVE_COUNT_ATTRIBUTE)
+            .map(String::as_str),
+    );
+    let id = CorrelationId::from_sqs_message(record);
+    let work = async move {
+        correlate(&id);
+        work.await
+    };
+    in_scope(TraceScope::new(trace), work.instrument(span)).await
+}
+
+/// The SQS system attribute that carries the sender's X-Ray trace header.
+const AWS_TRACE_HEADER_ATTRIBUTE: &str = "AWSTraceHeader";
+/// The SQS system attribute that counts a message's receives.
+const RECEIVE_COUNT_ATTRIBUTE: &str = "ApproximateReceiveCount";
+
 fn add_correlation_id(ids: &CorrelationIds, id: &CorrelationId) {
     if let Ok(mut ids) = ids.lock()
         && !ids.iter().any(|known| known == id.as_str())
@@ -390,6 +437,52 @@ mod tests {
             }));
         let error = service.oneshot(event()).await.unwrap_err();
         assert!(error.is::<InjectedFault>(), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_sqs_record_runs_in_its_senders_trace_with_its_own_correlation_id() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        let mut queued = SqsMessage::default();
+        queued.message_id = Some("m-1".into());
+        queued
+            .attributes
+            .insert("AWSTraceHeader".into(), header.into());
+        let mut attribute = aws_lambda_events::event::sqs::SqsMessageAttribute::default();
+        attribute.data_type = Some("String".into());
+        attribute.string_value = Some("caller-7".into());
+        queued
+            .message_attributes
+            .insert(crate::CORRELATION_ATTRIBUTE.into(), attribute);
+        let mut bare = SqsMessage::default();
+        bare.message_id = Some("m-2".into());
+
+        let invocation = TraceHeader::parse(
+            "Root=1-5759e988-00000000000000000000000a;Parent=0000000000000001;Sampled=1",
+        )
+        .unwrap();
+        let ids = CorrelationIds::default();
+        let traces = CORRELATION_IDS
+            .scope(
+                Arc::clone(&ids),
+                in_scope(TraceScope::new(Some(invocation.clone())), async {
+                    let first = in_sqs_record(&queued, async { crate::xray::current_header() });
+                    let second = in_sqs_record(&bare, async { crate::xray::current_header() });
+                    (first.await, second.await)
+                }),
+            )
+            .await;
+        assert_eq!(traces.0, Some(TraceHeader::parse(header).unwrap()));
+        assert_eq!(
+            traces.1,
+            Some(invocation),
+            "no header: the invocation's trace"
+        );
+        let properties = properties("req".into(), None, &ids);
+        assert_eq!(
+            properties[1],
+            ("correlation_id", serde_json::json!(["caller-7", "m-2"])),
+            "the caller's id, else the message id"
+        );
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@
 //! | [`init_logging`], [`log_layer`], [`LogLayer`] | one JSON object per line with the talk's fields; the layer alone for a subscriber of your own |
 //! | [`mod@env`] | the environment variables, one prefix (`OPS_KIT_`), the older names still read |
 //! | [`correlate`] | one call puts the correlation id on the logs, the trace and the metrics |
+//! | [`in_sqs_record`] | one SQS record of a batch handled as its own request: its span, its sender's trace, its correlation id |
 //! | [`metrics`] | CloudWatch Embedded Metric Format through the `metrics` facade, whose macros it re-exports (`ops_kit::metrics::counter!`) |
 //! | [`xray`] | X-Ray subsegments for AWS calls and key activities, over UDP to the daemon |
 //! | [`FaultInjection`] | error rate and latency from the environment, for rehearsals |
@@ -58,7 +59,7 @@ pub use faults::{
     ERROR_RATE_VAR, FaultInjection, InjectedFault, LATENCY_VAR, LEGACY_ERROR_RATE_VAR,
     LEGACY_LATENCY_VAR,
 };
-pub use lambda::{InitError, MetricsFlush, Ops, OpsLayer, OpsService, correlate};
+pub use lambda::{InitError, MetricsFlush, Ops, OpsLayer, OpsService, correlate, in_sqs_record};
 pub use logging::{LogConfig, LogFormat, LogLayer, StdoutLogLayer, init_logging, log_layer};
 pub use problem::{FieldError, PROBLEM_JSON, Problem};
 /// The `tracing` the kit's log layer and spans are built on.

@@ -50,7 +50,7 @@ fn failed<E: std::error::Error + Send + Sync + 'static>(
     let doing = doing.into();
     move |source| LiveError {
         doing,
-        cause: crate::release::error_line(&source),
+        cause: crate::aws::error_line(&source),
     }
 }
 

@@ -223,7 +223,7 @@ where
         .enable_all()
         .build()?
         .block_on(async {
-            let config = crate::release::sdk_config(endpoint, region).await;
+            let config = crate::aws::sdk_config(endpoint, region).await;
             let lambda = aws_sdk_lambda::Client::new(&config);
             let queues = super::stack_queues(&lambda, stack).await?;
             Ok(work(aws_sdk_sqs::Client::new(&config), queues).await?)

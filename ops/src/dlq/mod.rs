@@ -23,7 +23,7 @@ use ops_wire::queue::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::release::sdk_error;
+use crate::aws::sdk_error;
 
 /// How long a listed message stays hidden if the listing dies before it releases it.
 const PEEK_VISIBILITY_SECS: i32 = 30;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_codedeploy::types::{DeploymentStatus, RevisionLocation};
 use serde::{Deserialize, Serialize};
 
-use super::sdk_error;
+use crate::aws::sdk_error;
 
 /// A deployment's statuses before it ends.
 const UNFINISHED: [DeploymentStatus; 4] = [

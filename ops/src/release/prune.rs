@@ -9,7 +9,7 @@ use local_cloud::codedeploy::prune::{AliasRef, Decision, plan};
 use serde::Serialize;
 
 use super::codedeploy::InProgress;
-use super::sdk_error;
+use crate::aws::sdk_error;
 
 /// One function's plan, and what happened to it.
 #[derive(Clone, Debug, Serialize)]

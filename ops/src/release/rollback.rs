@@ -10,7 +10,7 @@ use aws_sdk_lambda::types::AliasRoutingConfiguration;
 use serde::Serialize;
 
 use super::codedeploy::{self, InProgress};
-use super::sdk_error;
+use crate::aws::sdk_error;
 
 /// How long a stopped deployment may take to end before the rollback gives up.
 const STOP_PATIENCE: Duration = Duration::from_mins(2);

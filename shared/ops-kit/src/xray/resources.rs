@@ -401,10 +401,7 @@ mod tests {
     fn assert_names(input: &Input, field: &'static str, value: &str, dependency: &str) {
         assert_eq!(
             of(input),
-            Some(Resource {
-                fields: vec![(field, Value::from(value))],
-                dependency: dependency.to_owned(),
-            }),
+            Some(Resource::one(field, value, dependency)),
             "{input:?}"
         );
     }
